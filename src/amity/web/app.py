@@ -1,0 +1,75 @@
+"""Assembling the web application: routers, middleware, error handling, health."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from amity import __version__
+from amity.config import Settings, get_settings
+from amity.core.actions import App
+from amity.customers.api import router as customers_router
+from amity.db import Database
+from amity.privacy.api import router as audit_router
+from amity.web import errors
+from amity.web.auth import get_app
+from amity.web.middleware import RequestContext
+from amity.web.responses import Json
+from amity.web.session import router as session_router
+from amity.web.ui import STATIC_DIR
+from amity.web.ui import router as ui_router
+
+
+def load_secret_key(settings: Settings) -> str:
+    """AMITY_SECRET_KEY if set; else a random key kept in AMITY_HOME (never in the repository)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.home) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def build_app(settings: Settings | None = None, db: Database | None = None) -> App:
+    settings = settings or get_settings()
+    app = App(db or Database(settings.resolved_database_url), settings)
+    app.cache["secret_key"] = load_secret_key(settings)
+    return app
+
+
+def create_app(amity: App | None = None) -> FastAPI:
+    amity = amity or build_app()
+    api = FastAPI(
+        title="Amity",
+        version=__version__,
+        description="Connected customer service: one customer, every channel, one conversation.",
+        default_response_class=Json,
+    )
+    api.state.amity = amity
+    errors.install(api)
+    api.include_router(customers_router)
+    api.include_router(audit_router)
+    api.include_router(session_router)
+    api.include_router(ui_router)
+    api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @api.get("/healthz", tags=["ops"], summary="Liveness and database check (no auth)")
+    def healthz(app: Annotated[App, Depends(get_app)]) -> Json:
+        try:
+            with app.db.read() as s:
+                s.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means the same thing to a load balancer
+            return Json({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        return Json({"status": "ok", "database": "ok", "version": __version__})
+
+    api.add_middleware(RequestContext, max_body=amity.settings.max_body_bytes)
+    return api

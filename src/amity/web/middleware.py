@@ -1,0 +1,95 @@
+"""ASGI middleware: a request id on every request and log line, and a hard cap on body size."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from amity.core.actions import request_id_var
+
+log = logging.getLogger("amity.http")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            length = headers.get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_body):
+                status = 413
+                await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                msg = await receive()
+                if msg["type"] == "http.request":
+                    received += len(msg.get("body", b""))
+                    if received > self.max_body:
+                        raise _TooLarge
+                return msg
+
+            async def send_with_id(msg: Message) -> None:
+                nonlocal status
+                if msg["type"] == "http.response.start":
+                    status = msg["status"]
+                    msg["headers"] = [*msg.get("headers", []), (b"x-request-id", rid.encode())]
+                await send(msg)
+
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except _TooLarge:
+                status = 413
+                await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
+        finally:
+            log.info(
+                "%s %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
+            request_id_var.reset(token)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _reject(send: Send, rid: str, status: int, message: str) -> None:
+    body: dict[str, Any] = {
+        "error": "too_large",
+        "message": message,
+        "errors": [{"field": "body", "message": message}],
+    }
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
