@@ -68,13 +68,21 @@ def _json_dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
 
+def _json_loads(value: Any) -> Any:
+    # SQLite gives a JSON column NUMERIC affinity, so the text "6.5" comes back as the number 6.5;
+    # SQLAlchemy expects json.loads' TypeError for that, while orjson raises a ValueError.
+    if isinstance(value, int | float):
+        return value
+    return orjson.loads(value)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             echo=echo,
             json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_loads,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         _configure_sqlite(engine)
@@ -83,7 +91,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         url,
         echo=echo,
         json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_loads,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,

@@ -42,12 +42,16 @@ def create_user(ctx: ActionContext, email: str, password: str, role: str, name: 
         raise Invalid(f"at least {MIN_PASSWORD} characters", field="password")
     if ctx.session.scalar(select(User.id).where(User.email == norm)):
         raise Conflict(f"a user with email {norm} exists", field="email")
-    user = User(id=new_id("usr"), email=norm, name=name, password_hash=_hasher.hash(password), role=role)
+    user = User(id=new_id("usr"), email=norm, name=name, password_hash=hash_password(password), role=role)
     ctx.session.add(user)
     ctx.session.flush()
     ctx.audit("user.created", "user", user.id, email=norm, role=role)
     ctx.publish("user.created", user_id=user.id)
     return user
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
 
 
 def verify_password(user: User, password: str) -> bool:

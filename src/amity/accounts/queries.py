@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import secrets
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from amity.accounts.actions import hash_secret
+from amity.accounts.actions import hash_password, hash_secret, verify_password
 from amity.accounts.models import ApiToken, User
 from amity.core.actions import Actor
 
@@ -38,3 +40,19 @@ def user_count(session: Session) -> int:
 
 def actor_for_user(user: User) -> Actor:
     return Actor(kind="user", id=user.id, role=user.role, name=user.email)
+
+
+@lru_cache(maxsize=1)
+def _decoy() -> User:
+    """A user no one can be: checking a password against it costs what a real check costs, so the
+    response time does not tell whether an email address has an account."""
+    return User(password_hash=hash_password(secrets.token_urlsafe(16)))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user these credentials belong to, if enabled; the same work is done when there is none."""
+    user = user_by_email(session, email)
+    if user is None or user.disabled_at is not None:
+        verify_password(_decoy(), password)
+        return None
+    return user if verify_password(user, password) else None

@@ -13,7 +13,7 @@ from amity.core.actions import Actor, App, perform
 from amity.customers import actions, queries, service
 from amity.customers.schemas import IngestResponse, MergeIn, TraitIn, TraitOut, TraitPatch, UndoIn
 from amity.web.auth import get_app, require
-from amity.web.errors import ApiError
+from amity.web.errors import ApiError, error_body
 from amity.web.responses import Json
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -84,8 +84,11 @@ async def post_events(
     if not isinstance(data, dict):
         raise ApiError(422, "validation_error", 'expected an event object or {"events": [...]}', "body")
     result = await run_in_threadpool(service.ingest, app, actor, [data])
-    status = 422 if result["rejected"] else 200
-    return Json(result, status_code=status)
+    if result["rejected"]:
+        # The error envelope every 4xx has, plus the per-item result a batch would have given.
+        errs = result["results"][0]["errors"]
+        return Json({**error_body("rejected", "the event was rejected", errs), **result}, status_code=422)
+    return Json(result)
 
 
 def _fix_prefix(result: dict[str, Any]) -> dict[str, Any]:

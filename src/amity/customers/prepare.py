@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from amity.core.inputs import NUL_MESSAGE, nul_paths
 from amity.customers.identities import Identifier, IdentifierError, IdentityPolicy, check_type
 from amity.customers.schemas import EventIn, FieldError
 from amity.customers.traits import TraitSpec, TraitValueError, validate_value
@@ -59,7 +60,18 @@ def prepare_item(
     max_future: dt.timedelta,
     max_properties_bytes: int,
 ) -> Prepared | Rejected:
-    raw_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    if not isinstance(raw, dict):
+        # A batch item that is not an object is named by its index alone: it has no fields to point at.
+        return Rejected(index, None, [FieldError(field="", message="an event must be a JSON object")])
+    raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    # orjson writes U+0000 as the escape \u0000, so one C-speed scan tells whether to look closer.
+    try:
+        has_nul = b"\\u0000" in orjson.dumps(raw)
+    except TypeError:  # not JSON-shaped (an in-process caller): validation below says where
+        has_nul = False
+    paths = sorted(set(nul_paths(raw))) if has_nul else []  # a literal "\\u0000" text matches too
+    if paths:
+        return Rejected(index, raw_id, [FieldError(field=p or "body", message=NUL_MESSAGE) for p in paths])
     try:
         ev = _EVENT.validate_python(raw)
     except ValidationError as exc:
@@ -70,7 +82,12 @@ def prepare_item(
     ts = ev.timestamp or now
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=dt.UTC)  # documented: a timestamp without offset is UTC
-    ts = ts.astimezone(dt.UTC)
+    try:
+        ts = ts.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59-10:00 and 0001-01-01T00:00+01:00 have no UTC instant
+        return Rejected(
+            index, ev.id, [FieldError(field="timestamp", message="outside the range of representable times")]
+        )
     if ts > now + max_future:
         errors.append(FieldError(field="timestamp", message=f"{ts.isoformat()} is in the future"))
     if ts.year < 1970:

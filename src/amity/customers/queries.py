@@ -62,7 +62,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         ts_s, event_id = orjson.loads(raw)
         ts = dt.datetime.strptime(ts_s, graph.TS_FORMAT).replace(tzinfo=dt.UTC)
-        if not isinstance(event_id, str):
+        if not isinstance(event_id, str) or "\x00" in event_id:
             raise TypeError
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise Invalid("not a cursor this API gave out", field="cursor") from None

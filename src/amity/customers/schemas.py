@@ -7,10 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from amity.core.inputs import Input
+
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 
 
 class IdentityIn(BaseModel):
+    # NULs in events are found by prepare_item (one C-speed scan, exact paths), not per field.
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(
@@ -22,6 +25,7 @@ class IdentityIn(BaseModel):
 
 
 class EventIn(BaseModel):
+    # NULs in events are found by prepare_item (one C-speed scan, exact paths), not per field.
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(
@@ -73,22 +77,16 @@ class IngestResponse(BaseModel):
     results: list[ItemResult]
 
 
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MergeIn(Input):
     other_id: str = Field(min_length=1, max_length=32, description="The customer to fold into this one.")
     note: str | None = Field(default=None, max_length=1000)
 
 
-class UndoIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UndoIn(Input):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class TraitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TraitIn(Input):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="lower_snake_case")
     type: str = Field(pattern=r"^(string|number|boolean|date|enum|list)$")
     pii: bool = False
@@ -98,9 +96,7 @@ class TraitIn(BaseModel):
     enum_values: list[str] | None = Field(default=None, max_length=200)
 
 
-class TraitPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TraitPatch(Input):
     pii: bool | None = None
     purpose: str | None = Field(default=None, min_length=1, max_length=200)
     retention_days: int | None = Field(default=None, ge=1, le=36500)

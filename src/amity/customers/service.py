@@ -75,8 +75,13 @@ def _rejected(index: int, id_: str | None, errors: list[FieldError], prefix: str
         "id": id_,
         "status": "rejected",
         "customer_id": None,
-        "errors": [
-            {"field": f"{prefix}{e.field}" if prefix else e.field, "message": e.message} for e in errors
-        ],
+        "errors": [{"field": _join(prefix, e.field), "message": e.message} for e in errors],
         "flags": [],
     }
+
+
+def _join(prefix: str, field: str) -> str:
+    """``events[3].`` + ``traits.x``; an error about the item itself is the item (or the body)."""
+    if not field:
+        return prefix.rstrip(".") or "body"
+    return f"{prefix}{field}"

@@ -16,7 +16,7 @@ from amity.core.actions import App
 from amity.customers.api import router as customers_router
 from amity.db import Database
 from amity.privacy.api import router as audit_router
-from amity.web import errors
+from amity.web import errors, openapi
 from amity.web.auth import get_app
 from amity.web.middleware import RequestContext
 from amity.web.responses import Json
@@ -56,6 +56,7 @@ def create_app(amity: App | None = None) -> FastAPI:
     )
     api.state.amity = amity
     errors.install(api)
+    openapi.install(api)
     api.include_router(customers_router)
     api.include_router(audit_router)
     api.include_router(session_router)

@@ -36,10 +36,19 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _validation_error(e: Any) -> dict[str, str]:
+    if e.get("type") == "json_invalid":  # its loc is a character offset, not a field
+        return {
+            "field": "body",
+            "message": f"the body is not valid JSON ({e['msg']} at character {e['loc'][-1]})",
+        }
+    return {"field": _loc(tuple(e["loc"])), "message": e["msg"]}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Json:
-        errs = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        errs = [_validation_error(e) for e in exc.errors()]
         return Json(error_body("validation_error", "the request is not valid", errs), status_code=422)
 
     @app.exception_handler(ActionError)

@@ -36,11 +36,21 @@ class RequestContext:
                 status = 413
                 await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
                 return
+            app_receive = receive
+            if length is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+                # A chunked body announces no size: read it here, up to the cap, so an oversized one
+                # is a 413 naming the body rather than a parse error somewhere inside the route.
+                buffered = await _read_capped(receive, self.max_body)
+                if buffered is None:
+                    status = 413
+                    await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
+                    return
+                app_receive = _replay(buffered, receive)
             received = 0
 
             async def limited_receive() -> Message:
                 nonlocal received
-                msg = await receive()
+                msg = await app_receive()
                 if msg["type"] == "http.request":
                     received += len(msg.get("body", b""))
                     if received > self.max_body:
@@ -72,6 +82,36 @@ class RequestContext:
 
 class _TooLarge(Exception):
     pass
+
+
+async def _read_capped(receive: Receive, cap: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        msg = await receive()
+        if msg["type"] != "http.request":
+            break
+        chunk = msg.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+        if not msg.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: http.disconnect, as the server reports it
+
+    return replay
 
 
 async def _reject(send: Send, rid: str, status: int, message: str) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class Json(Response):
-    media_type = "application/json"
-
+# A JSONResponse subclass so FastAPI documents routes by their response_model, not as a string.
+class Json(JSONResponse):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from amity.accounts.actions import verify_password
-from amity.accounts.queries import user_by_email
+from amity.accounts.queries import authenticate
 from amity.core.actions import Actor, App
+from amity.core.inputs import Input
 from amity.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, current_actor, get_app, session_signer
 from amity.web.errors import ApiError
 from amity.web.responses import Json
@@ -17,9 +17,7 @@ from amity.web.responses import Json
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginIn(Input):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1000)
 
@@ -27,9 +25,8 @@ class LoginIn(BaseModel):
 @router.post("/session", summary="Sign in (sets the session cookie)")
 def login(body: LoginIn, app: Annotated[App, Depends(get_app)]) -> Json:
     with app.db.read() as s:
-        user = user_by_email(s, body.email)
-        ok = user is not None and user.disabled_at is None and verify_password(user, body.password)
-    if not ok or user is None:
+        user = authenticate(s, body.email, body.password)
+    if user is None:
         # The same answer for an unknown email and a wrong password: no account probing.
         raise ApiError(401, "unauthorized", "email or password is wrong", "password")
     resp = Json({"id": user.id, "email": user.email, "role": user.role})
@@ -44,7 +41,9 @@ def login(body: LoginIn, app: Annotated[App, Depends(get_app)]) -> Json:
 
 
 @router.delete("/session", summary="Sign out")
-def logout() -> Json:
+def logout(actor: Annotated[Actor, Depends(current_actor)]) -> Json:
+    # Signing out needs a session like everything else: an anonymous DELETE has nothing to end.
+    del actor
     resp = Json({"signed_out": True})
     resp.delete_cookie(SESSION_COOKIE)
     return resp

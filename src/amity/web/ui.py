@@ -7,16 +7,12 @@ as the API, via ``perform``; the pages never write to the database themselves.
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from typing import Annotated
 
-from argon2 import PasswordHasher
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from amity.accounts.actions import verify_password
-from amity.accounts.models import User
-from amity.accounts.queries import user_by_email
+from amity.accounts.queries import authenticate
 from amity.core.actions import App
 from amity.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, get_app, session_signer
 from amity.web.ui_base import (
@@ -43,13 +39,6 @@ router.include_router(traits_router)
 LOGIN_COOKIE = "amity_login"
 LOGIN_FORM_MAX_AGE = 3600
 WRONG = "Email or password is wrong."
-
-
-@lru_cache(maxsize=1)
-def _decoy() -> User:
-    """A user no one can be: checking a password against it costs what a real check costs, so the
-    response time does not tell whether an email address has an account."""
-    return User(password_hash=PasswordHasher().hash(secrets.token_urlsafe(16)))
 
 
 def _login_form(
@@ -103,11 +92,8 @@ def login_submit(
     if not email or not password or len(email) > 320 or len(password) > 1000:
         return _login_form(request, app, 401, next, email, WRONG)
     with app.db.read() as s:
-        user = user_by_email(s, email)
-    if user is None or user.disabled_at is not None:
-        verify_password(_decoy(), password)
-        return _login_form(request, app, 401, next, email, WRONG)
-    if not verify_password(user, password):
+        user = authenticate(s, email, password)
+    if user is None:
         return _login_form(request, app, 401, next, email, WRONG)
     resp = redirect(safe_next(next))
     resp.set_cookie(
