@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,12 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
         try:
+            nul_field = _nul_in_url(scope)
+            if nul_field is not None:
+                # PostgreSQL cannot compare text with U+0000; refuse it here for every route at once.
+                status = 422
+                await _reject(send, rid, 422, "must not contain a NUL (%00) character", nul_field, "invalid")
+                return
             length = headers.get(b"content-length")
             if length is not None and (not length.isdigit() or int(length) > self.max_body):
                 status = 413
@@ -114,11 +121,25 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _reject(send: Send, rid: str, status: int, message: str) -> None:
+def _nul_in_url(scope: Scope) -> str | None:
+    """The name of the URL part (``path`` or a query parameter) that holds a NUL, if any."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    qs: bytes = scope.get("query_string", b"")
+    if b"%00" in qs or b"\x00" in qs:
+        for name, value in parse_qsl(qs.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return name.replace("\x00", "") or "query"
+    return None
+
+
+async def _reject(
+    send: Send, rid: str, status: int, message: str, field: str = "body", code: str = "too_large"
+) -> None:
     body: dict[str, Any] = {
-        "error": "too_large",
-        "message": message,
-        "errors": [{"field": "body", "message": message}],
+        "error": code,
+        "message": f"{field}: {message}" if field != "body" else message,
+        "errors": [{"field": field, "message": message}],
     }
     payload = orjson.dumps(body)
     await send(
