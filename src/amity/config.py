@@ -68,6 +68,24 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None, description="Signs sessions; generated into AMITY_HOME if unset."
     )
+    public_url: str | None = Field(
+        default=None,
+        description="How the outside world reaches Amity (webhook URLs); default http://host:port.",
+    )
+    conversation_window_hours: int = Field(
+        default=72, ge=0, description="An inbound message joins the customer's open conversation this recent."
+    )
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, description="Larger attachments are refused.")
+    redis_url: str | None = Field(
+        default=None, description="Redis for background jobs and live-update fan-out between processes."
+    )
+    jobs_immediate: bool = Field(
+        default=False, description="Run background jobs inline (tests and one-off scripts only)."
+    )
+    delivery_max_attempts: int = Field(default=8, ge=1, description="Outbound sends tried this often.")
+    smtp_host: str = Field(default="127.0.0.1", description="Where the inbound SMTP listener binds.")
+    smtp_port: int = Field(default=2525, description="Port of the inbound SMTP listener (0: do not listen).")
+    smtp_relay: str | None = Field(default=None, description="host:port of the SMTP relay for outbound mail.")
 
     @field_validator("default_phone_region")
     @classmethod
@@ -79,6 +97,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'amity.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def all_identity_limits(self) -> dict[str, int]:

@@ -1,19 +1,27 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from amity.accounts.models import ApiToken, User
+from amity.channels.models import Channel, WebhookSubscription
+from amity.conversations.models import Attachment, Conversation, Delivery, Message
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory
 from amity.db import Base
 from amity.privacy.models import AuditEntry
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditEntry",
     "Base",
+    "Channel",
+    "Conversation",
     "Customer",
+    "Delivery",
     "Event",
     "Identity",
     "Merge",
+    "Message",
     "TraitDefinition",
     "TraitHistory",
     "User",
+    "WebhookSubscription",
 ]

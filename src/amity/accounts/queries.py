@@ -56,3 +56,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         verify_password(_decoy(), password)
         return None
     return user if verify_password(user, password) else None
+
+
+def assignable_user(session: Session, user_id: str) -> bool:
+    """Conversations are assigned to people who answer customers, and who still work here."""
+    user = session.get(User, user_id)
+    return user is not None and user.disabled_at is None and user.role in ("admin", "supervisor", "agent")

@@ -19,15 +19,41 @@ class Perm(StrEnum):
     TRAITS_READ = "traits:read"
     TRAITS_WRITE = "traits:write"
     AUDIT_READ = "audit:read"
+    CONVERSATIONS_READ = "conversations:read"
+    CONVERSATIONS_WRITE = "conversations:write"  # reply, note, assign, status, tags, escalate
+    CONVERSATIONS_MERGE = "conversations:merge"  # merge conversations, move messages between them
+    CHANNELS_MANAGE = "channels:manage"
+    SERVICE_MANAGE = "service:manage"  # teams, tiers, routing, SLAs, macros, brands, webhooks
+    APPROVALS_DECIDE = "approvals:decide"
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.SUPERVISOR: frozenset(
-        {Perm.CUSTOMERS_READ, Perm.CUSTOMERS_MERGE, Perm.TRAITS_READ, Perm.AUDIT_READ}
+        {
+            Perm.CUSTOMERS_READ,
+            Perm.CUSTOMERS_MERGE,
+            Perm.TRAITS_READ,
+            Perm.AUDIT_READ,
+            Perm.CONVERSATIONS_READ,
+            Perm.CONVERSATIONS_WRITE,
+            Perm.CONVERSATIONS_MERGE,
+            Perm.APPROVALS_DECIDE,
+        }
     ),
-    Role.AGENT: frozenset({Perm.CUSTOMERS_READ, Perm.TRAITS_READ}),
-    Role.INTEGRATION: frozenset({Perm.EVENTS_WRITE, Perm.CUSTOMERS_READ, Perm.TRAITS_READ}),
+    Role.AGENT: frozenset(
+        {
+            Perm.CUSTOMERS_READ,
+            Perm.TRAITS_READ,
+            Perm.CONVERSATIONS_READ,
+            Perm.CONVERSATIONS_WRITE,
+            Perm.CONVERSATIONS_MERGE,
+        }
+    ),
+    # Systems read conversations (to show them elsewhere) and open them (a kiosk, a mobile app).
+    Role.INTEGRATION: frozenset(
+        {Perm.EVENTS_WRITE, Perm.CUSTOMERS_READ, Perm.TRAITS_READ, Perm.CONVERSATIONS_READ}
+    ),
 }
 
 

@@ -280,3 +280,54 @@ def get_merge(session: Session, merge_id: str) -> dict[str, Any]:
     if m is None:
         raise NotFound(f"no merge {merge_id}", field="merge_id")
     return merge_out(m)
+
+
+# ---- for other capabilities: what a customer id stands for today ------------------------------------
+def resolve_customer(session: Session, customer_id: str) -> str:
+    """The live profile an id stands for (a merged-away id answers with its survivor)."""
+    root = graph.root_of(session, customer_id)
+    if root is None:
+        raise NotFound(f"no customer {customer_id}", field="customer_id")
+    return root
+
+
+def profile_ids(session: Session, customer_id: str) -> list[str]:
+    """Every profile id that stands for the same person today: the live one first, then those merged
+    into it. Rows other capabilities keep under any of these ids belong to this person."""
+    return graph.subtree(session, resolve_customer(session, customer_id))
+
+
+def identities_of(session: Session, customer_id: str, types: tuple[str, ...]) -> list[dict[str, str]]:
+    """The person's identities of the given types, oldest first (the first is the primary one)."""
+    root = resolve_customer(session, customer_id)
+    rows = session.execute(
+        select(Identity.type, Identity.value)
+        .where(Identity.customer_id == root, Identity.type.in_(types))
+        .order_by(Identity.id)
+    )
+    return [{"type": t, "value": v} for t, v in rows]
+
+
+def resolve_many(session: Session, ids: list[str]) -> dict[str, str]:
+    """``resolve_customer`` for a page of ids at once: one query per merge level, not one per id."""
+    out: dict[str, str] = {}
+    pending = {i: i for i in set(ids)}  # asked id -> current position in its chain
+    for _ in range(100):
+        if not pending:
+            break
+        rows: dict[str, str | None] = dict(
+            session.execute(
+                select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(set(pending.values())))
+            ).tuples()
+        )
+        nxt: dict[str, str] = {}
+        for asked, at in pending.items():
+            if at not in rows:
+                continue  # unknown id: left out
+            parent = rows[at]
+            if parent is None:
+                out[asked] = at
+            else:
+                nxt[asked] = parent
+        pending = nxt
+    return out

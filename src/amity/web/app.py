@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -10,13 +12,16 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from amity import __version__
+from amity import __version__, jobs
+from amity.channels.api import router as channels_router
+from amity.channels.api import webhook_routers
 from amity.config import Settings, get_settings
+from amity.conversations.api import router as conversations_router
 from amity.core.actions import App
 from amity.customers.api import router as customers_router
 from amity.db import Database
 from amity.privacy.api import router as audit_router
-from amity.web import errors, openapi
+from amity.web import errors, openapi, stream
 from amity.web.auth import get_app
 from amity.web.middleware import RequestContext
 from amity.web.responses import Json
@@ -43,12 +48,29 @@ def build_app(settings: Settings | None = None, db: Database | None = None) -> A
     settings = settings or get_settings()
     app = App(db or Database(settings.resolved_database_url), settings)
     app.cache["secret_key"] = load_secret_key(settings)
+    jobs.install(app)
+    stream.install(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
+    # ``amity serve`` asks for the embedded worker; tests and ``amity worker`` set-ups do not.
+    amity: App = api.state.amity
+    worker = jobs.jobs_of(amity) if amity.cache.get("run_worker") else None
+    if worker is not None:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 def create_app(amity: App | None = None) -> FastAPI:
     amity = amity or build_app()
     api = FastAPI(
+        lifespan=_lifespan,
         title="Amity",
         version=__version__,
         description="Connected customer service: one customer, every channel, one conversation.",
@@ -58,6 +80,10 @@ def create_app(amity: App | None = None) -> FastAPI:
     errors.install(api)
     openapi.install(api)
     api.include_router(customers_router)
+    api.include_router(conversations_router)
+    api.include_router(channels_router)
+    for hooks in webhook_routers():
+        api.include_router(hooks)
     api.include_router(audit_router)
     api.include_router(session_router)
     api.include_router(ui_router)
