@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from amity.accounts.models import ApiToken, User
-from amity.channels.models import Channel, WebhookSubscription
+from amity.channels.models import Channel, WebhookDelivery, WebhookSubscription
 from amity.conversations.models import Attachment, Conversation, Delivery, Message
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory
 from amity.db import Base
@@ -23,5 +23,6 @@ __all__ = [
     "TraitDefinition",
     "TraitHistory",
     "User",
+    "WebhookDelivery",
     "WebhookSubscription",
 ]

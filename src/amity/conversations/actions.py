@@ -582,3 +582,46 @@ def start_conversation(
             status=first.get("status"),
         )
     return conv.id
+
+
+def set_service_levels(
+    ctx: ActionContext,
+    conversation_id: str,
+    /,
+    *,
+    policy_id: str | None,
+    first_response_due_at: dt.datetime | None,
+    next_response_due_at: dt.datetime | None,
+    resolution_due_at: dt.datetime | None,
+) -> Conversation:
+    """The SLA policy that applies and its due times (computed by the service-level capability).
+
+    ``next_due_at`` is the soonest target still running, which the inbox sorts by: first response
+    until it happened, then next response while the customer waits, and resolution until solved.
+    """
+    conv = get_conversation(ctx, conversation_id)
+    conv.sla_policy_id = policy_id
+    conv.first_response_due_at = first_response_due_at
+    conv.next_response_due_at = next_response_due_at
+    conv.resolution_due_at = resolution_due_at
+    running = [
+        t
+        for t, live in (
+            (first_response_due_at, conv.first_response_at is None),
+            (next_response_due_at, conv.awaiting_reply_since is not None),
+            (resolution_due_at, conv.status not in ("solved", "closed")),
+        )
+        if t is not None and live
+    ]
+    conv.next_due_at = min(running) if running else None
+    ctx.audit(
+        "conversation.sla",
+        "conversation",
+        conv.id,
+        policy_id=policy_id,
+        first_response_due_at=first_response_due_at.isoformat() if first_response_due_at else None,
+        next_response_due_at=next_response_due_at.isoformat() if next_response_due_at else None,
+        resolution_due_at=resolution_due_at.isoformat() if resolution_due_at else None,
+    )
+    ctx.publish("conversation.updated", conversation_id=conv.id, changes={"sla": policy_id})
+    return conv

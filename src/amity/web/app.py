@@ -6,15 +6,17 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from amity import __version__, jobs
 from amity.channels.api import router as channels_router
 from amity.channels.api import webhook_routers
+from amity.channels.registry import adapter_module
 from amity.config import Settings, get_settings
 from amity.conversations.api import router as conversations_router
 from amity.core.actions import App
@@ -44,12 +46,25 @@ def load_secret_key(settings: Settings) -> str:
     return key
 
 
+# Capabilities that plug in by themselves: each may expose ``install(app)`` (bus subscriptions, jobs)
+# and an API ``router``. Listing them here is all the wiring they need.
+PLUG_INS = ("amity.service", "amity.service.api", "amity.channels.outgoing")
+
+
+def _plug_ins() -> list[ModuleType]:
+    return [m for m in (adapter_module(name) for name in PLUG_INS) if m is not None]
+
+
 def build_app(settings: Settings | None = None, db: Database | None = None) -> App:
     settings = settings or get_settings()
     app = App(db or Database(settings.resolved_database_url), settings)
     app.cache["secret_key"] = load_secret_key(settings)
     jobs.install(app)
     stream.install(app)
+    for plug in _plug_ins():
+        install = getattr(plug, "install", None)
+        if callable(install):
+            install(app)
     return app
 
 
@@ -84,6 +99,9 @@ def create_app(amity: App | None = None) -> FastAPI:
     api.include_router(channels_router)
     for hooks in webhook_routers():
         api.include_router(hooks)
+    for plug in _plug_ins():
+        if isinstance(router := getattr(plug, "router", None), APIRouter):
+            api.include_router(router)
     api.include_router(audit_router)
     api.include_router(session_router)
     api.include_router(ui_router)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-01 15:28:29.553010
+Create Date: 2026-12-01 15:45:33.252642
 """
 
 from collections.abc import Sequence
@@ -115,6 +115,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_conversations_next_due_at"), ["next_due_at"], unique=False)
         batch_op.create_index("ix_conversations_status_last", ["status", "last_message_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversations_team_id"), ["team_id"], unique=False)
+
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("subscription_id", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=100), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", amity.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", amity.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("response_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", amity.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", amity.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscriptions.id"],
+            name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_webhook_deliveries_idempotency_key")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_deliveries_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_subscription_id"), ["subscription_id"], unique=False
+        )
 
     op.create_table(
         "messages",
@@ -243,6 +278,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_messages_conversation_created")
 
     op.drop_table("messages")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_subscription_id"))
+        batch_op.drop_index("ix_webhook_deliveries_due")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_team_id"))
         batch_op.drop_index("ix_conversations_status_last")
