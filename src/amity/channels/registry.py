@@ -74,7 +74,7 @@ def adapter_module(module: str) -> ModuleType | None:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name != module:
+        if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
             raise  # the adapter exists but one of its own imports is missing: a real error
         return None
 
