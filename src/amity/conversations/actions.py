@@ -301,7 +301,8 @@ def add_message(
     if not body and not files:
         raise Invalid("a message needs text, html or an attachment", field="text")
     now = utcnow()
-    author_type = "agent" if ctx.actor.kind == "user" else "system"
+    # People and the API tokens of their tools answer as agents; Amity itself (automations) as system.
+    author_type = "agent" if ctx.actor.kind in ("user", "token") else "system"
     msg_id = new_id("msg")
     if note:
         msg = Message(

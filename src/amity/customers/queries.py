@@ -315,11 +315,12 @@ def resolve_many(session: Session, ids: list[str]) -> dict[str, str]:
     for _ in range(100):
         if not pending:
             break
-        rows: dict[str, str | None] = dict(
-            session.execute(
+        rows: dict[str, str | None] = {
+            cid: parent
+            for cid, parent in session.execute(
                 select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(set(pending.values())))
-            ).tuples()
-        )
+            )
+        }
         nxt: dict[str, str] = {}
         for asked, at in pending.items():
             if at not in rows:
