@@ -315,12 +315,10 @@ def resolve_many(session: Session, ids: list[str]) -> dict[str, str]:
     for _ in range(100):
         if not pending:
             break
-        rows: dict[str, str | None] = {
-            cid: parent
-            for cid, parent in session.execute(
-                select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(set(pending.values())))
-            )
-        }
+        found = session.execute(
+            select(Customer.id, Customer.merged_into_id).where(Customer.id.in_(set(pending.values())))
+        )
+        rows: dict[str, str | None] = {r[0]: r[1] for r in found}
         nxt: dict[str, str] = {}
         for asked, at in pending.items():
             if at not in rows:
