@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -51,8 +51,11 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    worker: Annotated[bool, typer.Option(help="Also run the background worker in this process")] = True,
+    smtp: Annotated[bool, typer.Option(help="Also run the inbound SMTP listener in this process")] = True,
 ) -> None:
-    """Run the web server (migrates the schema first; never loads demo data)."""
+    """Run the web server, the background worker and the SMTP listener (migrates the schema first;
+    never loads demo data). ``--no-worker`` / ``--no-smtp`` when they run as their own processes."""
     import uvicorn
 
     from amity.accounts.queries import user_count
@@ -75,7 +78,79 @@ def serve(
             "and an API token for a system with:\n"
             "  amity token create --name shop --role integration"
         )
-    uvicorn.run(create_app(app), host=h, port=p, log_config=None, proxy_headers=False)
+    # The settings' host/port are what webhook URLs are built from when AMITY_PUBLIC_URL is unset.
+    app.settings.host, app.settings.port = h, p
+    app.cache["run_worker"] = worker
+    listener = _start_smtp(app) if smtp else None
+    try:
+        uvicorn.run(create_app(app), host=h, port=p, log_config=None, proxy_headers=False)
+    finally:
+        if listener is not None:
+            listener.stop()
+
+
+def _start_smtp(app: App) -> Any:
+    """The inbound SMTP listener of the email channel, if this installation ships it and a port is set."""
+    from amity.channels.registry import adapter_module
+
+    mod = adapter_module("amity.channels.email.listener")
+    if mod is None or not app.settings.smtp_port:
+        return None
+    listener = mod.SmtpListener(app, app.settings.smtp_host, app.settings.smtp_port)
+    try:
+        listener.start()
+    except OSError as exc:
+        console.print(
+            f"[yellow]SMTP listener not started on {app.settings.smtp_host}:{app.settings.smtp_port}: {exc}[/yellow]"
+        )
+        return None
+    console.print(f"Receiving email on smtp://{app.settings.smtp_host}:{app.settings.smtp_port}")
+    return listener
+
+
+@cli.command("worker")
+def worker_cmd(
+    threads: Annotated[int, typer.Option(help="Worker threads")] = 2,
+) -> None:
+    """Run the background worker alone (outbound delivery, retries, SLA checks, webhooks)."""
+    import signal
+    import threading
+
+    from amity.jobs import jobs_of
+    from amity.logs import setup_logging
+    from amity.migrate import upgrade
+
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
+    app = _app()
+    upgrade(app.db)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    jobs = jobs_of(app)
+    jobs.start(workers=threads)
+    console.print("Amity worker running; Ctrl-C stops it")
+    while not stop.wait(1.0):
+        pass
+    jobs.stop()
+
+
+@cli.command("smtp")
+def smtp_cmd(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+) -> None:
+    """Run the inbound SMTP listener alone (the email channel's receiving side)."""
+    from amity.channels.registry import adapter_module
+    from amity.logs import setup_logging
+
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
+    mod = adapter_module("amity.channels.email.listener")
+    if mod is None:
+        console.print("[red]this installation has no email channel[/red]")
+        raise typer.Exit(2)
+    mod.run_forever(_app(), host or settings.smtp_host, port or settings.smtp_port)
 
 
 @cli.command()

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     jobs_immediate: bool = Field(
         default=False, description="Run background jobs inline (tests and one-off scripts only)."
     )
+    delivery_lease_seconds: float = Field(
+        default=120, gt=0, description="A worker that has not finished a send by then is presumed dead."
+    )
+    sweep_seconds: float = Field(
+        default=10, gt=0, description="How often a worker looks for lost jobs and expired claims."
+    )
     delivery_max_attempts: int = Field(default=8, ge=1, description="Outbound sends tried this often.")
     smtp_host: str = Field(default="127.0.0.1", description="Where the inbound SMTP listener binds.")
     smtp_port: int = Field(default=2525, description="Port of the inbound SMTP listener (0: do not listen).")

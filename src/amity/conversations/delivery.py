@@ -29,7 +29,6 @@ from amity.core.actions import SYSTEM, ActionContext, App, perform
 from amity.db import utcnow
 
 log = logging.getLogger(__name__)
-LEASE = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,11 @@ def claim(app: App, delivery_id: int, now: dt.datetime) -> bool:
                     (Delivery.status == "sending") & (Delivery.claimed_until < now),
                 ),
             )
-            .values(status="sending", claimed_until=now + LEASE, attempts=Delivery.attempts + 1)
+            .values(
+                status="sending",
+                claimed_until=now + dt.timedelta(seconds=app.settings.delivery_lease_seconds),
+                attempts=Delivery.attempts + 1,
+            )
         )
         won = cast(CursorResult[Any], result).rowcount
     return won == 1

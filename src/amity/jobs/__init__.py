@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from amity.core.actions import App
@@ -39,9 +39,9 @@ class Jobs:
             huey = SqliteHuey("amity", filename=str(s.home / "jobs.db"), immediate=s.jobs_immediate, utc=True)
         self.huey = huey
         self._deliver = huey.task(name="deliver")(self._run_delivery)
-        self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self.sweep)
         self._consumer: Consumer | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     # ---- producing ---------------------------------------------------------------------------------
     def on_event(self, event: DomainEvent) -> None:
@@ -94,9 +94,21 @@ class Jobs:
                 max_delay=0.5,
             )
             self._consumer.start()
-        threading.Thread(target=self.sweep, name="amity-sweep-at-start", daemon=True).start()
+            self._stopping.clear()
+        # huey's periodic tasks tick once a minute; expired leases and lost jobs deserve faster.
+        threading.Thread(target=self._sweep_loop, name="amity-sweep", daemon=True).start()
+
+    def _sweep_loop(self) -> None:
+        while True:
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("delivery sweep failed; trying again")
+            if self._stopping.wait(self.app.settings.sweep_seconds):
+                return
 
     def stop(self) -> None:
+        self._stopping.set()
         with self._lock:
             if self._consumer is not None:
                 self._consumer.stop(graceful=True)
