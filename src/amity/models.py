@@ -6,6 +6,7 @@ from amity.conversations.models import Attachment, Conversation, Delivery, Messa
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory
 from amity.db import Base
 from amity.privacy.models import AuditEntry
+from amity.service import models as service_models
 
 __all__ = [
     "ApiToken",
@@ -25,4 +26,5 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookSubscription",
+    "service_models",
 ]

@@ -1,0 +1,133 @@
+"""What routing rules and SLA policies look at, gathered once, and the conditions they match on.
+
+Both rules and policies share one condition language, so an admin learns it once:
+
+    {"channel_types": ["email"], "priorities": ["high", "urgent"], "customer_traits": {"vip": true},
+     "keywords": ["refund", "broken"], "business_hours": {"calendar_id": "cal_…", "open": false}}
+
+Every key present must hold (AND); a list means any one of its values (OR); an empty condition set
+matches everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from amity.channels.models import Channel
+from amity.conversations import queries as conversations
+from amity.conversations.models import Conversation
+from amity.core.actions import NotFound
+from amity.customers import queries as customers
+from amity.service.calendars import BusinessHours
+from amity.service.models import Calendar
+
+
+@dataclass(frozen=True)
+class Facts:
+    conversation_id: str
+    customer_id: str
+    status: str
+    priority: str
+    channel_type: str | None
+    subject: str
+    text: str  # the customer's own words so far (inbound, not notes)
+    traits: dict[str, Any] = field(default_factory=dict)
+    team_id: str | None = None
+    assignee_id: str | None = None
+    brand_id: str | None = None
+    tags: tuple[str, ...] = ()
+    first_response_at: dt.datetime | None = None
+    awaiting_reply_since: dt.datetime | None = None
+
+
+def gather(session: Session, conversation_id: str) -> Facts:
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        raise NotFound(f"no conversation {conversation_id}", field="conversation_id")
+    channel_type = None
+    if conv.last_channel_id:
+        channel_type = session.scalar(select(Channel.type).where(Channel.id == conv.last_channel_id))
+    words = [
+        m["text"]
+        for m in conversations.messages(session, [conv.id])
+        if m["direction"] == "in" and not m["is_note"]
+    ]
+    return Facts(
+        conversation_id=conv.id,
+        customer_id=conv.customer_id,
+        status=conv.status,
+        priority=conv.priority,
+        channel_type=channel_type,
+        subject=conv.subject,
+        text="\n".join(words),
+        traits=customer_traits(session, conv.customer_id),
+        team_id=conv.team_id,
+        assignee_id=conv.assignee_id,
+        brand_id=conv.brand_id,
+        tags=tuple(conv.tags),
+        first_response_at=conv.first_response_at,
+        awaiting_reply_since=conv.awaiting_reply_since,
+    )
+
+
+def customer_traits(session: Session, customer_id: str) -> dict[str, Any]:
+    # The customer core has no traits-only read yet; the 360 with a one-event page is the cheapest
+    # public way in, and it follows merges to the live profile.
+    traits: dict[str, Any] = customers.customer_360(session, customer_id, limit=1)["traits"]
+    return traits
+
+
+def business_hours(session: Session, calendar_id: str | None) -> BusinessHours:
+    if calendar_id is None:
+        return BusinessHours.around_the_clock()
+    cal = session.get(Calendar, calendar_id)
+    if cal is None:  # deleting a calendar in use is refused, so this is a race: count every hour
+        return BusinessHours.around_the_clock()
+    return BusinessHours.parse(cal.timezone, cal.hours, cal.holidays)
+
+
+def _same(want: Any, have: Any) -> bool:
+    if isinstance(want, str) and isinstance(have, str):
+        return want.casefold() == have.casefold()
+    if isinstance(want, bool) or isinstance(have, bool):
+        return want is have
+    return bool(want == have)
+
+
+def trait_matches(want: Any, have: Any) -> bool:
+    """``want`` is one value or a list of accepted ones; a list-valued trait matches on any overlap."""
+    wanted = want if isinstance(want, list) else [want]
+    values = have if isinstance(have, list) else [have]
+    return any(_same(w, v) for w in wanted for v in values if v is not None)
+
+
+def keyword_in(keyword: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(keyword.casefold())}(?!\w)", text.casefold()) is not None
+
+
+def matches(
+    conditions: dict[str, Any],
+    facts: Facts,
+    now: dt.datetime,
+    hours_of: Callable[[str], BusinessHours],
+) -> bool:
+    if (kinds := conditions.get("channel_types")) and facts.channel_type not in kinds:
+        return False
+    if (prios := conditions.get("priorities")) and facts.priority not in prios:
+        return False
+    for name, want in (conditions.get("customer_traits") or {}).items():
+        if not trait_matches(want, facts.traits.get(name)):
+            return False
+    if (words := conditions.get("keywords")) and not any(
+        keyword_in(w, f"{facts.subject}\n{facts.text}") for w in words
+    ):
+        return False
+    bh = conditions.get("business_hours")
+    return bh is None or hours_of(bh["calendar_id"]).is_open(now) == bool(bh.get("open", True))

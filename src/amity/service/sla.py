@@ -1,0 +1,196 @@
+"""Service levels: which policy applies, and the due time of each target, pauses and business hours included.
+
+Three targets, each a clock that runs in business time (the policy's calendar; no calendar: all hours):
+
+- ``first_response``: from the moment the conversation is seen until an agent first replies;
+- ``next_response``: after that first reply, from each customer message still waiting for an answer
+  until an agent answers it (every wait is a new cycle with its own due time);
+- ``resolution``: from the start until the conversation is solved (re-opening resumes it).
+
+A clock runs only while the conversation is ``open`` (and ``on_hold`` unless the policy pauses it
+there); ``pending`` means we wait for the customer, so it pauses. The clocks advance by observation:
+each event that changes the conversation steps them at the service clock's ``now`` (injected in
+tests through ``app.cache[CLOCK]``), which after commit is the event's time to within milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+
+from amity.conversations.actions import get_conversation, set_service_levels
+from amity.core.actions import ActionContext, App
+from amity.db import utcnow
+from amity.service.calendars import BusinessHours
+from amity.service.facts import Facts, business_hours, gather, matches
+from amity.service.models import SLA_TARGETS, SlaClock, SlaPolicy
+
+CLOCK = "service.clock"
+US = dt.timedelta(microseconds=1)
+
+
+def now_of(app: App) -> dt.datetime:
+    clock: Callable[[], dt.datetime] | None = app.cache.get(CLOCK)
+    return clock() if clock is not None else utcnow()
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The state of one target, as stored in ``service_sla_clocks`` (pure, for the arithmetic)."""
+
+    target: str
+    cycle: str = ""
+    elapsed_us: int = 0
+    running_since: dt.datetime | None = None
+    met_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    warned_at: dt.datetime | None = None
+    breached_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the conversation says about one target right now."""
+
+    active: bool  # the target applies (next response: only while the customer waits after a reply)
+    met: bool  # reached: first reply sent, conversation solved
+    running: bool  # the status lets the clock run
+    cycle: str = ""
+
+
+def step(
+    clock: Clock | None,
+    want: Wanted,
+    minutes: int | None,
+    hours: BusinessHours,
+    now: dt.datetime,
+    warn: dt.timedelta = dt.timedelta(),
+) -> Clock | None:
+    """The clock after observing ``want`` at ``now``. ``minutes`` is the policy's target (None: none)."""
+    if minutes is None or (clock is None and not want.active):
+        return None
+    if clock is None or clock.cycle != want.cycle:
+        clock = Clock(target=clock.target if clock else "", cycle=want.cycle)
+    if clock.running_since is not None:  # account the business time run since the last observation
+        used = hours.between(clock.running_since, now) // US
+        clock = replace(clock, elapsed_us=clock.elapsed_us + used, running_since=None)
+    if want.met or not want.active:
+        return replace(clock, met_at=clock.met_at or now, due_at=None)
+    clock = replace(clock, met_at=None, running_since=now if want.running else None)
+    remaining = minutes * 60_000_000 - clock.elapsed_us
+    due: dt.datetime | None = clock.due_at or now  # overdue stays overdue, at the top of the queue
+    if remaining > 0:
+        due = hours.add(now, remaining * US) if want.running else None
+    clock = replace(clock, due_at=due)
+    # A due time that moved later (priority lowered, a longer target) earns its warning again.
+    if clock.breached_at and due and due > clock.breached_at:
+        clock = replace(clock, breached_at=None)
+    if clock.warned_at and due and due - warn > clock.warned_at:
+        clock = replace(clock, warned_at=None)
+    return clock
+
+
+def targets_for(policy: SlaPolicy, priority: str) -> dict[str, int]:
+    return dict(policy.targets.get(priority) or policy.targets.get("*") or {})
+
+
+def wanted(facts: Facts, pause_on_hold: bool) -> dict[str, Wanted]:
+    runs = facts.status == "open" or (facts.status == "on_hold" and not pause_on_hold)
+    waiting = facts.awaiting_reply_since
+    return {
+        "first_response": Wanted(active=True, met=facts.first_response_at is not None, running=runs),
+        "next_response": Wanted(
+            active=facts.first_response_at is not None and waiting is not None,
+            met=False,
+            running=runs,
+            cycle=waiting.isoformat() if waiting else "",
+        ),
+        "resolution": Wanted(active=True, met=facts.status in ("solved", "closed"), running=runs),
+    }
+
+
+def choose_policy(ctx: ActionContext, facts: Facts, now: dt.datetime) -> SlaPolicy | None:
+    """The first enabled policy, in position order, whose conditions match."""
+    s = ctx.session
+
+    def hours_of(calendar_id: str) -> BusinessHours:
+        return business_hours(s, calendar_id)
+
+    for p in s.scalars(
+        select(SlaPolicy)
+        .where(SlaPolicy.enabled.is_(True))
+        .order_by(SlaPolicy.position, SlaPolicy.created_at, SlaPolicy.id)
+    ):
+        if matches(p.conditions, facts, now, hours_of):
+            return p
+    return None
+
+
+def _pure(row: SlaClock) -> Clock:
+    return Clock(
+        target=row.target,
+        cycle=row.cycle,
+        elapsed_us=row.elapsed_us,
+        running_since=row.running_since,
+        met_at=row.met_at,
+        due_at=row.due_at,
+        warned_at=row.warned_at,
+        breached_at=row.breached_at,
+    )
+
+
+def refresh_service_levels(ctx: ActionContext, conversation_id: str, now: dt.datetime) -> dict[str, object]:
+    """Step every clock of one conversation and, if anything due changed, record it on the conversation."""
+    s = ctx.session
+    conv = get_conversation(ctx, conversation_id)
+    rows = {
+        r.target: r for r in s.scalars(select(SlaClock).where(SlaClock.conversation_id == conversation_id))
+    }
+    facts = gather(s, conversation_id)
+    policy = None if conv.merged_into_id else choose_policy(ctx, facts, now)
+    due: dict[str, dt.datetime | None] = dict.fromkeys(SLA_TARGETS)
+    if policy is None:
+        for r in rows.values():
+            s.delete(r)
+    else:
+        hours = business_hours(s, policy.calendar_id)
+        minutes = targets_for(policy, facts.priority)
+        warn = dt.timedelta(minutes=policy.warn_before_minutes)
+        for target, want in wanted(facts, policy.pause_on_hold).items():
+            row = rows.get(target)
+            before = _pure(row) if row else None
+            after = step(before, want, minutes.get(target), hours, now, warn)
+            if after is None:
+                if row is not None:
+                    s.delete(row)
+                continue
+            if row is None:
+                row = SlaClock(conversation_id=conversation_id, target=target)
+                s.add(row)
+            row.policy_id = policy.id
+            row.cycle, row.elapsed_us, row.running_since = after.cycle, after.elapsed_us, after.running_since
+            row.met_at, row.due_at = after.met_at, after.due_at
+            row.warned_at, row.breached_at = after.warned_at, after.breached_at
+            row.updated_at = now
+            due[target] = after.due_at
+    policy_id = policy.id if policy else None
+    current = (
+        conv.sla_policy_id,
+        conv.first_response_due_at,
+        conv.next_response_due_at,
+        conv.resolution_due_at,
+    )
+    wanted_now = (policy_id, due["first_response"], due["next_response"], due["resolution"])
+    if current != wanted_now:
+        set_service_levels(
+            ctx,
+            conversation_id,
+            policy_id=policy_id,
+            first_response_due_at=due["first_response"],
+            next_response_due_at=due["next_response"],
+            resolution_due_at=due["resolution"],
+        )
+    return {"policy_id": policy_id, **due}
