@@ -112,7 +112,7 @@ def candidates(session: Session, team_id: str) -> list[Candidate]:
     profiles = list(rows)
     if not profiles:
         return []
-    loads = dict(
+    loads: dict[str | None, int] = dict(
         session.execute(
             select(Conversation.assignee_id, func.count())
             .where(
@@ -121,7 +121,7 @@ def candidates(session: Session, team_id: str) -> list[Candidate]:
                 Conversation.merged_into_id.is_(None),
             )
             .group_by(Conversation.assignee_id)
-        ).tuples()
+        )
     )
     return [
         Candidate(p.user_id, int(loads.get(p.user_id, 0)), p.capacity, p.skills, p.last_assigned_at)
