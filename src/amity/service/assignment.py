@@ -121,7 +121,7 @@ def candidates(session: Session, team_id: str) -> list[Candidate]:
                 Conversation.merged_into_id.is_(None),
             )
             .group_by(Conversation.assignee_id)
-        )
+        ).all()
     )
     return [
         Candidate(p.user_id, int(loads.get(p.user_id, 0)), p.capacity, p.skills, p.last_assigned_at)
