@@ -24,6 +24,7 @@ from amity.core.actions import ActionContext, ActionError, Actor, Conflict, Inva
 from amity.customers.queries import resolve_customer
 from amity.ids import new_id
 from amity.service import notices
+from amity.service.facts import display_name
 from amity.service.macros import context as macro_context
 from amity.service.models import APPROVAL_KINDS, AgentProfile, Approval, Tier
 
@@ -154,7 +155,7 @@ def request_approval(
     if within:
         _decide(ctx, row, "approved", "within the requester's own authority", now, auto=True)
     else:
-        who = ctx.actor.name or ctx.actor.label
+        who = display_name(ctx.session, ctx.actor)
         add_message(
             ctx,
             conv.id,
@@ -233,7 +234,7 @@ def _decide(
         message_id=sent.id if sent else None,
         reason=why_not,
     )
-    who = "the requester's own authority" if auto else (ctx.actor.name or ctx.actor.label)
+    who = "the requester's own authority" if auto else display_name(ctx.session, ctx.actor)
     note = notices.decided_note(
         decision, row.kind, row.amount_minor, row.currency, who, row.comment, execution, why_not
     )

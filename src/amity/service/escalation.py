@@ -16,7 +16,7 @@ from amity.conversations.models import Conversation
 from amity.core.actions import ActionContext, Conflict, Invalid, NotFound
 from amity.ids import new_id
 from amity.service import assignment
-from amity.service.facts import customer_traits
+from amity.service.facts import customer_traits, display_name
 from amity.service.models import AgentProfile, Escalation, Team, Tier
 
 
@@ -108,7 +108,7 @@ def escalate(
     language = customer_traits(ctx.session, conv.customer_id).get("language")
     need = {"language": language} if isinstance(language, str) and language else None
     picked = assignment.assign(ctx, conversation_id, team.id, now, need)
-    who = ctx.actor.name or ctx.actor.label
+    who = display_name(ctx.session, ctx.actor)
     add_message(
         ctx,
         conversation_id,

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from amity.accounts.models import User
 from amity.channels.models import Channel
 from amity.conversations import queries as conversations
 from amity.conversations.models import Conversation
-from amity.core.actions import NotFound
+from amity.core.actions import Actor, NotFound
 from amity.customers import queries as customers
 from amity.service.calendars import BusinessHours
 from amity.service.models import Calendar
@@ -75,6 +76,13 @@ def gather(session: Session, conversation_id: str) -> Facts:
         first_response_at=conv.first_response_at,
         awaiting_reply_since=conv.awaiting_reply_since,
     )
+
+
+def display_name(session: Session, actor: Actor) -> str:
+    """How notes name the person who acted: their name, else their email, else the actor's label."""
+    if actor.kind == "user" and (user := session.get(User, actor.id)) is not None:
+        return user.name or user.email
+    return actor.name or actor.label
 
 
 def customer_traits(session: Session, customer_id: str) -> dict[str, Any]:

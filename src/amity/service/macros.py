@@ -23,7 +23,7 @@ from amity.conversations.actions import add_message
 from amity.conversations.models import Message
 from amity.core.actions import ActionContext, Actor, Invalid, NotFound
 from amity.customers import queries as customers
-from amity.service.facts import gather
+from amity.service.facts import display_name, gather
 from amity.service.models import Brand, Macro
 
 MAX_OUTPUT = 20_000
@@ -121,7 +121,7 @@ def context(session: Session, conversation_id: str, actor: Actor | None = None) 
             "channel_type": f.channel_type or "",
         },
         "brand": brand_out(brand_of(session, conversation_id)),
-        "agent": {"name": actor.name if actor and actor.kind == "user" else ""},
+        "agent": {"name": display_name(session, actor) if actor and actor.kind == "user" else ""},
     }
 
 
