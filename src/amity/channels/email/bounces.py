@@ -64,7 +64,7 @@ def classify(mail: ParsedMail, envelope_sender: str, own_addresses: set[str]) ->
     if msg.get_content_type() == "multipart/report":
         # Read receipts, abuse feedback reports: machine-written, worth showing, never worth answering.
         return Verdict(
-            "auto_reply", f"a {str(msg.get_param('report-type') or 'machine')} report (multipart/report)"
+            "auto_reply", f"a {msg.get_param('report-type') or 'machine'!s} report (multipart/report)"
         )
     if _localpart(sender) in BOUNCE_SENDERS or _localpart(envelope_sender) in BOUNCE_SENDERS:
         return Verdict("bounce", f"sent by {sender or envelope_sender}")

@@ -16,6 +16,7 @@ from email import message_from_bytes, policy
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
+from email.utils import parseaddr
 
 from amity.channels.base import InboundAttachment
 
@@ -52,15 +53,20 @@ def clean(value: str) -> str:
     return fixed.replace("\x00", "")
 
 
+def raw_header(msg: Message, name: str) -> str | None:
+    """A header's value exactly as sent (unparsed), cleaned for storage."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return " ".join(clean(str(value)).split()) or None
+    return None
+
+
 def header(msg: Message, name: str) -> str | None:
     """One header as text, or None; a header too broken to parse is read as its raw value."""
     try:
         value = msg.get(name)
     except Exception:  # the policy's header classes raise assorted errors on garbage
-        raw = (
-            [v for k, v in msg.raw_items() if k.lower() == name.lower()] if hasattr(msg, "raw_items") else []
-        )
-        value = raw[0] if raw else None
+        return raw_header(msg, name)
     if value is None:
         return None
     return " ".join(clean(str(value)).split()) or None
@@ -134,7 +140,7 @@ def _defects(msg: Message) -> list[str]:
     stack = [msg]
     while stack:
         part = stack.pop()
-        found += [f"{type(d).__name__}: {d}" if str(d) else type(d).__name__ for d in part.defects]
+        found += [clean(f"{type(d).__name__}: {d}" if str(d) else type(d).__name__) for d in part.defects]
         payload = part.get_payload() if part.is_multipart() else None
         stack += [p for p in payload or [] if isinstance(p, Message)]
     return found
@@ -183,18 +189,34 @@ def _body(msg: Message, mail: ParsedMail) -> None:
     mail.text = "\n\n".join(t.strip("\n") for t in texts if t.strip())
 
 
-def _sender(msg: Message, mail: ParsedMail) -> None:
+def _strict_from(msg: Message) -> tuple[str, str] | None:
+    """(address, display name) by the RFC 5322 parser, or None where it finds none or gives up."""
     try:
-        value = msg.get("From")
-        addresses: tuple[HeaderAddress, ...] = getattr(value, "addresses", ())
-    except Exception:
-        addresses = ()
-    for a in addresses:
-        if a.username and a.domain:
-            mail.sender_email = clean(a.addr_spec)
-            mail.sender_name = clean(a.display_name) or None
-            return
-    if msg.get("From") is not None:
+        addresses: tuple[HeaderAddress, ...] = getattr(msg.get("From"), "addresses", ())
+        for a in addresses:
+            if a.username and a.domain:
+                return clean(a.addr_spec), clean(a.display_name)
+    except Exception:  # groups, stray brackets, bad encodings: the lenient reading below takes over
+        return None
+    return None
+
+
+def _sender(msg: Message, mail: ParsedMail) -> None:
+    strict = _strict_from(msg)
+    if strict is not None:
+        mail.sender_email, name = strict
+        mail.sender_name = name or None
+        return
+    raw = raw_header(msg, "From")
+    if raw is None:
+        return
+    # The legacy parser is lenient: it finds "ana@example.com" in most mangled From lines.
+    name, address = parseaddr(raw)
+    if "@" in address.strip("@"):
+        mail.sender_email = address
+        mail.sender_name = name or None
+        mail.warnings.append("the From header is malformed; its address was read leniently")
+    else:
         mail.warnings.append("the From header has no usable address")
 
 
