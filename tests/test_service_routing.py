@@ -286,3 +286,37 @@ def test_a_wrong_rule_is_refused_naming_the_field(
     r = client.post("/api/v1/routing-rules", json=body, headers=auth(tokens["admin"]))
     assert r.status_code in (404, 422), r.text
     assert [e["field"] for e in r.json()["errors"]] == [field]
+
+
+def test_an_auto_reply_that_cannot_be_sent_is_audited_and_routing_still_applies(
+    client: TestClient, app: App, tokens: dict[str, str]
+) -> None:
+    admin = tokens["admin"]
+    team = _team(client, admin, "Support", "manual", [])
+    macro = ok(client.post("/api/v1/macros", json={"name": "Huge", "body": "{{ 'x' * 1000000 }}"},
+                           headers=auth(admin)), 201)  # fmt: skip
+    _rule(client, admin, name="Ack", actions={"macro_id": macro["id"], "team_id": team})
+    cid = inbound(client, api_channel(client, admin), "Hello")["conversation_id"]
+    conv = conversation(client, admin, cid)
+    assert conv["team_id"] == team
+    assert [m for m in conv["messages"] if m["direction"] == "out"] == []
+    assert "macro.auto_reply_failed" in audit_actions(app, cid)
+
+
+def test_a_conversation_an_agent_opens_keeps_its_team_and_gets_no_auto_reply(
+    client: TestClient, app: App, tokens: dict[str, str]
+) -> None:
+    admin = tokens["admin"]
+    ids = _agents(client, app, admin, {"ada": {"availability": "online"}})
+    chosen = _team(client, admin, "Chosen", "round_robin", [ids["ada"]])
+    other = _team(client, admin, "Other", "manual", [])
+    macro = ok(
+        client.post("/api/v1/macros", json={"name": "Ack", "body": "Got it"}, headers=auth(admin)), 201
+    )
+    _rule(client, admin, name="Ack", actions={"macro_id": macro["id"], "team_id": other})
+    customer = set_traits(client, admin, "walkin@example.com", name="Walk In")
+    opened = ok(client.post("/api/v1/conversations", json={"customer_id": customer, "team_id": chosen},
+                            headers=auth(tokens["agent"])), 201)  # fmt: skip
+    conv = conversation(client, admin, opened["id"])
+    assert (conv["team_id"], conv["assignee_id"]) == (chosen, ids["ada"])  # the team's strategy assigned it
+    assert conv["messages"] == []

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from amity.accounts.models import User
 from amity.channels.models import Channel
-from amity.conversations import queries as conversations
-from amity.conversations.models import Conversation
+from amity.conversations.models import Conversation, Message
 from amity.core.actions import Actor, NotFound
 from amity.customers import queries as customers
 from amity.service.calendars import BusinessHours
 from amity.service.models import Calendar
+
+TEXT_MESSAGES = 20
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Facts:
     channel_type: str | None
     subject: str
     text: str  # the customer's own words so far (inbound, not notes)
+    has_inbound: bool = False  # the customer wrote (an agent-opened conversation may have no word yet)
     traits: dict[str, Any] = field(default_factory=dict)
     team_id: str | None = None
     assignee_id: str | None = None
@@ -55,11 +57,15 @@ def gather(session: Session, conversation_id: str) -> Facts:
     channel_type = None
     if conv.last_channel_id:
         channel_type = session.scalar(select(Channel.type).where(Channel.id == conv.last_channel_id))
-    words = [
-        m["text"]
-        for m in conversations.messages(session, [conv.id])
-        if m["direction"] == "in" and not m["is_note"]
-    ]
+    # The customer's first messages are what rules read; a long conversation need not be loaded whole.
+    words = list(
+        session.scalars(
+            select(Message.text)
+            .where(Message.conversation_id == conv.id, Message.direction == "in", Message.is_note.is_(False))
+            .order_by(Message.created_at, Message.id)
+            .limit(TEXT_MESSAGES)
+        )
+    )
     return Facts(
         conversation_id=conv.id,
         customer_id=conv.customer_id,
@@ -68,6 +74,7 @@ def gather(session: Session, conversation_id: str) -> Facts:
         channel_type=channel_type,
         subject=conv.subject,
         text="\n".join(words),
+        has_inbound=bool(words),
         traits=customer_traits(session, conv.customer_id),
         team_id=conv.team_id,
         assignee_id=conv.assignee_id,

@@ -130,7 +130,8 @@ def route(ctx: ActionContext, conversation_id: str, now: dt.datetime) -> dict[st
         "matched": list(decision.matched),
         "applied": changes,
         "assignee_id": (picked.user_id if picked else None) or changes.get("assignee_id"),
-        "macro_id": want.get("macro_id"),
+        # An auto-reply answers the customer's message; a conversation an agent opened has none yet.
+        "macro_id": want.get("macro_id") if facts.has_inbound else None,
     }
 
 
@@ -142,4 +143,10 @@ def route_new_conversation(app: App, conversation_id: str, now: dt.datetime) -> 
         except ActionError as exc:
             log.warning("auto-reply for %s not sent: %s", conversation_id, exc.message)
             outcome["auto_reply_error"] = exc.message
+            perform(app, SYSTEM, _auto_reply_failed, conversation_id, outcome["macro_id"], exc.message)
     return outcome
+
+
+def _auto_reply_failed(ctx: ActionContext, conversation_id: str, macro_id: str, why: str) -> None:
+    # Recorded so an admin can see why a rule's acknowledgement never reached the customer.
+    ctx.audit("macro.auto_reply_failed", "conversation", conversation_id, macro_id=macro_id, reason=why)
