@@ -283,3 +283,13 @@ def test_a_listener_cannot_start_on_a_port_already_taken(app: App, listener: Smt
     with pytest.raises(OSError, match="address already in use"):
         second.start()
     second.stop()  # stopping one that never started is harmless
+
+
+def test_a_declared_size_over_the_limit_is_refused_before_any_data(app: App, listener: SmtpListener) -> None:
+    with smtplib.SMTP("127.0.0.1", listener.port, local_hostname="client.test", timeout=30) as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("size") and int(smtp.esmtp_features["size"]) == listener.max_message_bytes
+        code, text = smtp.mail("ana@example.com", options=[f"SIZE={listener.max_message_bytes + 1}"])
+
+    assert code == 552
+    assert f"at most {listener.max_message_bytes} bytes" in text.decode()
