@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -142,41 +143,84 @@ class Database:
         self.engine.dispose()
 
 
+SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's DateTime stores on SQLite
+
+
+def _sqlite_time(v: dt.datetime | None) -> str | None:
+    if v is None:
+        return None
+    if v.tzinfo is not dt.UTC:
+        v = v.astimezone(dt.UTC)
+    if v.year >= 1000:
+        # isoformat is ~3x faster than strftime and, for 4-digit years, writes the same 26 characters
+        # before its "+00:00"
+        return v.isoformat(" ", "microseconds")[:26]
+    return v.strftime(SQLITE_TIME_FORMAT)
+
+
+def _json_text(v: Any) -> str:
+    # JSON null (not SQL NULL) for None, as SQLAlchemy's JSON type does by default
+    return orjson.dumps(v).decode()
+
+
 def _converter(column: Any, dialect: str) -> Callable[[Any], Any] | None:
     """How one column's Python value becomes a driver value, matching what SQLAlchemy itself stores."""
     ctype = column.type
     if isinstance(ctype, UTCDateTime):
         if dialect == "sqlite":
-            return lambda v: None if v is None else v.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return _sqlite_time
         return None  # psycopg sends aware datetimes as timestamptz
     if (
         isinstance(ctype, JSON)
         or isinstance(getattr(ctype, "impl", None), JSON)
         or "JSON" in type(ctype).__name__
     ):
-        # JSON null (not SQL NULL) for None, as SQLAlchemy's JSON type does by default
-        return lambda v: orjson.dumps(v).decode()
+        return _json_text
     return None
 
 
 def fast_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """executemany straight to the driver, for hot bulk paths (event ingest).
+    """``fast_insert_rows`` for rows given as dicts (every dict with the same keys)."""
+    if rows:
+        cols = list(rows[0])
+        fast_insert_rows(session, model, cols, [[row[c] for c in cols] for row in rows])
 
-    SQLAlchemy's per-row parameter processing costs more than SQLite's own insert; here each value is
-    converted once by a precomputed converter and the statement goes to the DBAPI cursor. Values are
-    stored exactly as SQLAlchemy would store them, so the ORM reads them back unchanged.
+
+def fast_insert_rows(
+    session: Session, model: type[Base], columns: Sequence[str], rows: list[list[Any]]
+) -> None:
+    """Insert rows straight through the driver, for hot bulk paths (event ingest).
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's own insert; here only the
+    columns that need it are converted, in place (the lists are the caller's and are consumed), and
+    the rows go to the DBAPI cursor: ``executemany`` on SQLite, ``COPY`` on PostgreSQL (a third of the
+    time of executemany there). Values are stored exactly as SQLAlchemy would store them, so the ORM
+    reads them back unchanged.
     """
     if not rows:
         return
     table = cast(Table, model.__table__)
     conn = session.connection()
     dialect = conn.dialect.name
-    cols = list(rows[0])
-    convs = [_converter(table.c[name], dialect) for name in cols]
-    mark = "?" if dialect == "sqlite" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"  # noqa: S608 -- names come from our own Table, values are bound
-    params = [
-        tuple(row[c] if conv is None else conv(row[c]) for c, conv in zip(cols, convs, strict=True))
-        for row in rows
-    ]
-    conn.exec_driver_sql(sql, params)
+    for i, name in enumerate(columns):
+        conv = _converter(table.c[name], dialect)
+        if conv is not None:
+            for row in rows:
+                row[i] = conv(row[i])
+    names = ", ".join(columns)
+    if dialect == "postgresql":
+        import psycopg  # only PostgreSQL deployments need the driver
+
+        dbapi = cast(psycopg.Connection[Any], conn.connection.dbapi_connection)
+        sql = f"COPY {table.name} ({names}) FROM STDIN"
+        try:
+            with dbapi.cursor() as cur, cur.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            # As SQLAlchemy would raise it (IntegrityError, OperationalError…): actions retry on those.
+            raise DBAPIError.instance(sql, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+        return
+    marks = ", ".join("?" * len(columns))
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 -- names come from our own Table, values are bound
+    conn.exec_driver_sql(sql, [tuple(row) for row in rows])

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
-
 from amity.core.actions import ActionContext, Conflict, Invalid, NotFound
-from amity.customers import graph
+from amity.customers import batchsql, graph
 from amity.customers.identities import IdentityPolicy
-from amity.customers.models import Event, TraitDefinition
+from amity.customers.models import TraitDefinition
 from amity.customers.prepare import Prepared
 from amity.customers.resolution import BatchResolver, Outcome
 from amity.customers.schemas import TraitIn, TraitPatch
@@ -26,13 +24,7 @@ def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPol
     outcomes: list[Outcome] = []
 
     # Idempotency: an id seen before (or twice in this batch) is stored once and reported duplicate.
-    client_ids = [p.id for p in items if p.id]
-    stored: dict[str, str] = {}
-    for start in range(0, len(client_ids), 500):
-        chunk = client_ids[start : start + 500]
-        stored.update(
-            (r[0], r[1]) for r in s.execute(select(Event.id, Event.customer_id).where(Event.id.in_(chunk)))
-        )
+    stored = batchsql.stored_events(s, {p.id for p in items if p.id})
 
     resolver = BatchResolver(s, policy, ctx.actor.label, now)
     resolver.load(items)

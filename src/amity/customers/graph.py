@@ -85,11 +85,20 @@ def recompute_traits(
             traits.pop(name, None)
         else:
             traits[name] = value
-    for cid, (traits, times) in state.items():
+    if state:
+        # ORM bulk UPDATE by primary key: one executemany however many customers
         session.execute(
-            update(Customer)
-            .where(Customer.id == cid)
-            .values(traits=traits, trait_times=times, name_key=name_key(traits), updated_at=now)
+            update(Customer),
+            [
+                {
+                    "id": cid,
+                    "traits": traits,
+                    "trait_times": times,
+                    "name_key": name_key(traits),
+                    "updated_at": now,
+                }
+                for cid, (traits, times) in state.items()
+            ],
         )
     return state
 

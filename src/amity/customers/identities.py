@@ -11,15 +11,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from amity.config import DEFAULT_BLOCKED_EMAIL_LOCALPARTS, DEFAULT_BLOCKED_VALUES, Settings
+from amity.customers import normalise
 
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
 SIMPLE_TYPES = frozenset({"email", "phone", "loyalty", "device"})
 NAMESPACED_TYPES = frozenset({"social", "external"})
 MAX_VALUE_LEN = 320
+MEMO_SIZE = 100_000  # classified spellings kept per policy
 
 
 class IdentifierError(ValueError):
@@ -41,6 +40,7 @@ class Identifier:
         return f"{self.type}:{self.value}"
 
 
+@lru_cache(maxsize=1024)  # a handful of types arrive over and over; a refused one is not cached
 def check_type(raw_type: str) -> str:
     t = raw_type.strip().lower()
     if t in SIMPLE_TYPES:
@@ -59,35 +59,17 @@ def check_type(raw_type: str) -> str:
     )
 
 
-@lru_cache(maxsize=200_000)
-def _email(value: str) -> str:
-    try:
-        info = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise IdentifierError("value", f"not a valid email address: {exc}") from None
-    # Mailbox local parts are case-sensitive in theory, case-insensitive everywhere in practice.
-    return info.normalized.lower()
-
-
-@lru_cache(maxsize=200_000)
-def _phone(value: str, region: str) -> str:
-    try:
-        num = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise IdentifierError("value", f"not a phone number: {exc}") from None
-    if not phonenumbers.is_valid_number(num):
-        raise IdentifierError("value", f"'{value}' is not a valid phone number (default region {region})")
-    return str(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164))
-
-
 def normalise_value(type_: str, value: str, region: str) -> str:
     v = value.strip()
     if len(v) > MAX_VALUE_LEN:
         raise IdentifierError("value", f"longer than {MAX_VALUE_LEN} characters")
-    if type_ == "email":
-        return _email(v)
-    if type_ == "phone":
-        return _phone(v, region)
+    try:
+        if type_ == "email":
+            return normalise.email(v)
+        if type_ == "phone":
+            return normalise.phone(v, region)
+    except normalise.NormaliseError as exc:
+        raise IdentifierError("value", str(exc)) from None
     if type_.startswith("social:"):
         return v.lstrip("@").lower()
     return v
@@ -108,6 +90,7 @@ class IdentityPolicy:
                 self.blocked_any.add(item.strip().lower())
         self.blocked_localparts = set(DEFAULT_BLOCKED_EMAIL_LOCALPARTS)
         self.limits = settings.all_identity_limits
+        self._memo: dict[tuple[str, str], tuple[str, bool]] = {}
 
     def classify(self, type_: str, raw_value: str) -> tuple[str, bool]:
         """Return (normalised value, blocked?). Raises IdentifierError for a malformed value.
@@ -115,6 +98,17 @@ class IdentityPolicy:
         Blocked values are recognised before validation: "anonymous" in an email field is a
         placeholder, not a typo the sender must fix.
         """
+        # The answer depends only on this policy and the spelling, and the same spellings keep coming.
+        key = (type_, raw_value)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._classify(type_, raw_value)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()  # bounded memory; the next few batches refill what is still hot
+            self._memo[key] = found
+        return found
+
+    def _classify(self, type_: str, raw_value: str) -> tuple[str, bool]:
         raw = raw_value.strip().lower()
         if raw in self.blocked_any:
             return raw_value.strip(), True

@@ -66,9 +66,10 @@ def prepare_item(
     raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
     # orjson writes U+0000 as the escape \u0000, so one C-speed scan tells whether to look closer.
     try:
-        has_nul = b"\\u0000" in orjson.dumps(raw)
+        dumped: bytes | None = orjson.dumps(raw)
     except TypeError:  # not JSON-shaped (an in-process caller): validation below says where
-        has_nul = False
+        dumped = None
+    has_nul = dumped is not None and b"\\u0000" in dumped
     paths = sorted(set(nul_paths(raw))) if has_nul else []  # a literal "\\u0000" text matches too
     if paths:
         return Rejected(index, raw_id, [FieldError(field=p or "body", message=NUL_MESSAGE) for p in paths])
@@ -134,7 +135,8 @@ def prepare_item(
         except TraitValueError as exc:
             errors.append(FieldError(field=f"traits.{name}", message=f"{exc} (trait type {spec.type})"))
 
-    if ev.properties:
+    # The properties' JSON is part of the whole event's, so a small event needs no second look.
+    if ev.properties and (dumped is None or len(dumped) > max_properties_bytes):
         size = len(orjson.dumps(ev.properties))
         if size > max_properties_bytes:
             errors.append(

@@ -1,28 +1,51 @@
 """Identity resolution for a batch of prepared events, inside one write transaction.
 
-The batch is resolved in memory against the identifiers it mentions (one query to load them) and the
-rows are written with a handful of executemany calls, so the per-event cost stays close to the cost of
-inserting the event row itself. Merges found in the batch are decided in memory and applied to the rows
-already stored when the batch finishes (``finish``), in the order they happened.
+The batch is resolved in memory against the identifiers it mentions and the rows are written with a
+handful of bulk statements, so the per-event cost stays close to the cost of inserting the event row
+itself. Merges found in the batch are decided in memory and applied to the rows already stored when the
+batch finishes (``finish``), in the order they happened.
+
+Loading is by need. Most events name one known customer and only add an event row: they need no more
+than the identifier lookup. A customer's row (created time, traits) is read only when an event of the
+batch may change its traits, attach an identifier or merge it; its identity counts (for the limits)
+and undone merges only when an event may attach an identifier or merge it. ``load`` finds those
+customers in one pass over the batch, before any event is applied, and reads them with one query each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from amity.customers import graph
+from amity.customers import batchsql, graph
 from amity.customers.identities import Identifier, IdentityPolicy
 from amity.customers.models import Customer, Event, Identity, Merge, TraitHistory
 from amity.customers.prepare import Prepared
-from amity.db import Base, fast_insert
+from amity.db import fast_insert_rows
 from amity.ids import new_id
 
-CHUNK = 500
+# Column order of the rows the resolver builds (lists, so flush can re-point customer_id in place).
+IDENTITY_COLS = ("customer_id", "origin_customer_id", "type", "value", "created_at", "event_id")
+EVENT_COLS = (
+    "id",
+    "customer_id",
+    "origin_customer_id",
+    "type",
+    "timestamp",
+    "received_at",
+    "source",
+    "identities",
+    "traits",
+    "properties",
+    "flags",
+)
+TRAIT_COLS = ("customer_id", "origin_customer_id", "name", "value", "observed_at", "event_id")
+CUSTOMER_COLS = ("id", "created_at", "updated_at", "traits", "trait_times", "name_key")
+MERGE_COLS = ("id", "survivor_id", "merged_id", "reason", "evidence", "actor", "created_at")
 
 
 @dataclass(slots=True)
@@ -31,9 +54,10 @@ class CustState:
     created_at: dt.datetime
     traits: dict[str, Any]
     times: dict[str, str]
+    name_key: str | None = None  # as stored: an UPDATE leaves the indexed column alone when unchanged
     new: bool = False
     dirty: bool = False
-    counts: dict[str, int] | None = None  # identity counts by type, loaded when first needed
+    counts: dict[str, int] | None = None  # identity counts by type, loaded with the customer when needed
 
 
 @dataclass(slots=True)
@@ -66,54 +90,59 @@ class BatchResolver:
         self.unmerged: set[frozenset[str]] = set()  # pairs a person split apart: never re-merged here
         self.recompute: set[str] = set()  # survivors whose traits are recomputed from history at the end
         self.new_customers: list[str] = []
-        self._ident_rows: list[dict[str, Any]] = []
-        self._event_rows: list[dict[str, Any]] = []
-        self._trait_rows: list[dict[str, Any]] = []
+        self._ident_rows: list[list[Any]] = []
+        self._event_rows: list[list[Any]] = []
+        self._trait_rows: list[list[Any]] = []
 
     # ---- loading -------------------------------------------------------------------------------
     def load(self, items: list[Prepared]) -> None:
-        values = sorted({i.value for p in items for i in p.usable})
         wanted = {(i.type, i.value) for p in items for i in p.usable}
-        for start in range(0, len(values), CHUNK):
-            rows = self.s.execute(
-                select(
-                    Identity.type, Identity.value, Identity.customer_id, Identity.origin_customer_id
-                ).where(Identity.value.in_(values[start : start + CHUNK]))
-            )
-            for t, v, cid, origin in rows:
-                if (t, v) in wanted:
-                    self.ids[(t, v)] = (cid, origin)
-        self._load_customers({cid for cid, _ in self.ids.values()})
+        for t, v, cid, origin in batchsql.identities_by_value(self.s, {v for _, v in wanted}):
+            if (t, v) in wanted:
+                self.ids[(t, v)] = (cid, origin)
+        # An identifier unknown now may be attached by an earlier event of the batch (it can only get
+        # known, never unknown), and a merge needs two customers named by one event: so an event with
+        # an unknown identifier, several customers or an explicit customer_id may attach or merge.
+        # Customers reached by redirects are survivors of such merges, loaded with them.
+        full: set[str] = set()
+        rows_only: set[str] = set()
+        for p in items:
+            found: set[str] = set()
+            unknown = False
+            for ident in p.usable:
+                hit = self.ids.get((ident.type, ident.value))
+                if hit is None:
+                    unknown = True
+                else:
+                    found.add(hit[0])
+            if unknown or len(found) > 1 or p.customer_id:
+                full |= found
+            elif p.traits:
+                rows_only |= found
+        self._load_customers(full, full=True)
+        self._load_customers(rows_only - full, full=False)
 
-    def _load_customers(self, cids: set[str]) -> None:
-        todo = sorted(c for c in cids if c not in self.custs)
-        for start in range(0, len(todo), CHUNK):
-            rows = self.s.execute(
-                select(Customer.id, Customer.created_at, Customer.traits, Customer.trait_times).where(
-                    Customer.id.in_(todo[start : start + CHUNK])
-                )
-            )
-            for cid, created, traits, times in rows:
-                self.custs[cid] = CustState(cid, created, dict(traits or {}), dict(times or {}), counts={})
-            # Identity counts per type (for the limits), loaded once for the batch: the in-memory copy is
-            # then kept current as identifiers are attached, so no event needs its own query.
-            counted = self.s.execute(
-                select(Identity.customer_id, Identity.type, func.count())
-                .where(Identity.customer_id.in_(todo[start : start + CHUNK]))
-                .group_by(Identity.customer_id, Identity.type)
-            )
-            for cid, type_, n in counted:
-                counts = self.custs[cid].counts
-                assert counts is not None
-                counts[type_] = n
-            chunk = todo[start : start + CHUNK]
-            undone = self.s.execute(
-                select(Merge.survivor_id, Merge.merged_id).where(
-                    Merge.undone_at.is_not(None),
-                    or_(Merge.survivor_id.in_(chunk), Merge.merged_id.in_(chunk)),
-                )
-            )
-            self.unmerged.update(frozenset(pair) for pair in undone)
+    def _load_customers(self, cids: set[str], *, full: bool) -> None:
+        """Read customers into ``custs``; ``full`` adds their identity counts and undone merges."""
+        todo = {c for c in cids if c not in self.custs}
+        for cid, created, traits, times, key in batchsql.customer_rows(self.s, todo):
+            self.custs[cid] = CustState(cid, created, dict(traits), dict(times), key)
+        if not full:
+            return
+        todo = {c for c in cids if c in self.custs and self.custs[c].counts is None}
+        for cid in todo:
+            self.custs[cid].counts = {}
+        # Identity counts per type, for the limits: the in-memory copy is then kept current as
+        # identifiers are attached, so no event needs its own query.
+        for cid, type_, n in batchsql.identity_counts(self.s, todo):
+            counts = self.custs[cid].counts
+            assert counts is not None
+            counts[type_] = n
+        # Seen through this batch's merges so far (normally none yet): a pair stays apart after either
+        # side has been merged into a third profile.
+        self.unmerged.update(
+            frozenset((self.root(a), self.root(b))) for a, b in batchsql.undone_pairs(self.s, todo)
+        )
 
     def root(self, cid: str) -> str:
         while cid in self.redirect:
@@ -122,12 +151,20 @@ class BatchResolver:
 
     def resolve_explicit(self, customer_id: str) -> str | None:
         if customer_id in self.custs:
+            self._load_customers({customer_id}, full=True)
             return self.root(customer_id)
         r = graph.root_of(self.s, customer_id)
         if r is None:
             return None
-        self._load_customers({r})
+        self._load_customers({r}, full=True)
         return self.root(r)
+
+    def _state(self, cid: str) -> CustState:
+        state = self.custs.get(cid)
+        if state is None:  # load() reads every customer an event can change; this is a safety net
+            self._load_customers({cid}, full=True)
+            state = self.custs[cid]
+        return state
 
     # ---- one event -----------------------------------------------------------------------------
     def apply(self, p: Prepared, event_id: str) -> Outcome:
@@ -140,12 +177,14 @@ class BatchResolver:
 
         hits: list[tuple[Identifier, str, str]] = []  # identifier, root, origin
         fresh: list[Identifier] = []
+        ids, redirect = self.ids, self.redirect
         for ident in p.usable:
-            found = self.ids.get((ident.type, ident.value))
+            found = ids.get((ident.type, ident.value))
             if found is None:
                 fresh.append(ident)
             else:
-                hits.append((ident, self.root(found[0]), found[1]))
+                cid = found[0]
+                hits.append((ident, self.root(cid) if cid in redirect else cid, found[1]))
 
         roots: list[str] = []
         if explicit_root:
@@ -158,8 +197,11 @@ class BatchResolver:
         if not roots:
             survivor = self._new_customer()
             origin = survivor
+        elif len(roots) == 1 and not explicit_root:
+            survivor = roots[0]
+            origin = hits[0][2]  # every hit is on the survivor: the first one's owner
         else:
-            ordered = sorted(roots, key=lambda c: (self.custs[c].created_at, c))
+            ordered = sorted(roots, key=lambda c: (self._state(c).created_at, c))
             survivor = ordered[0]
             for other in ordered[1:]:
                 evidence_ident = next((i for i, r, _ in hits if r == other), None)
@@ -172,7 +214,36 @@ class BatchResolver:
                 p.customer_id if explicit_root == survivor and p.customer_id else survivor
             )
 
-        state = self.custs[survivor]
+        if fresh:
+            self._attach(self._state(survivor), fresh, origin, event_id, flags)
+        if p.traits:
+            self._observe(self._state(survivor), p, origin, event_id)
+
+        self._event_rows.append(
+            [
+                event_id,
+                survivor,
+                origin,
+                p.type,
+                p.timestamp,
+                self.now,
+                p.source,
+                p.identities_json,
+                p.traits or None,
+                p.properties,
+                flags or None,
+            ]
+        )
+        return Outcome("accepted", survivor, flags=flags, merges=merge_ids)
+
+    def _attach(
+        self,
+        state: CustState,
+        fresh: list[Identifier],
+        origin: str,
+        event_id: str,
+        flags: list[dict[str, Any]],
+    ) -> None:
         for ident in fresh:
             limit = self.policy.limit_for(ident.type)
             counts = self._counts(state)
@@ -187,55 +258,20 @@ class BatchResolver:
                 )
                 continue
             counts[ident.type] = counts.get(ident.type, 0) + 1
-            self.ids[(ident.type, ident.value)] = (survivor, origin)
-            self._ident_rows.append(
-                {
-                    "customer_id": survivor,
-                    "origin_customer_id": origin,
-                    "type": ident.type,
-                    "value": ident.value,
-                    "created_at": self.now,
-                    "event_id": event_id,
-                }
-            )
+            self.ids[(ident.type, ident.value)] = (state.id, origin)
+            self._ident_rows.append([state.id, origin, ident.type, ident.value, self.now, event_id])
 
-        if p.traits:
-            key = graph.ts_key(p.timestamp)
-            for name, value in p.traits.items():
-                self._trait_rows.append(
-                    {
-                        "customer_id": survivor,
-                        "origin_customer_id": origin,
-                        "name": name,
-                        "value": value,
-                        "observed_at": p.timestamp,
-                        "event_id": event_id,
-                    }
-                )
-                if key >= state.times.get(name, ""):
-                    state.times[name] = key
-                    if value is None:
-                        state.traits.pop(name, None)
-                    else:
-                        state.traits[name] = value
-                    state.dirty = True
-
-        self._event_rows.append(
-            {
-                "id": event_id,
-                "customer_id": survivor,
-                "origin_customer_id": origin,
-                "type": p.type,
-                "timestamp": p.timestamp,
-                "received_at": self.now,
-                "source": p.source,
-                "identities": p.identities_json,
-                "traits": p.traits or None,
-                "properties": p.properties,
-                "flags": flags or None,
-            }
-        )
-        return Outcome("accepted", survivor, flags=flags, merges=merge_ids)
+    def _observe(self, state: CustState, p: Prepared, origin: str, event_id: str) -> None:
+        key = graph.ts_key(p.timestamp)
+        for name, value in p.traits.items():
+            self._trait_rows.append([state.id, origin, name, value, p.timestamp, event_id])
+            if key >= state.times.get(name, ""):
+                state.times[name] = key
+                if value is None:
+                    state.traits.pop(name, None)
+                else:
+                    state.traits[name] = value
+                state.dirty = True
 
     def _new_customer(self) -> str:
         cid = new_id("cus")
@@ -244,7 +280,7 @@ class BatchResolver:
         return cid
 
     def _counts(self, state: CustState) -> dict[str, int]:
-        if state.counts is None:  # loaded with the customer; this is only a safety net
+        if state.counts is None:  # loaded with the customer when needed; this is a safety net
             self.flush()
             state.counts = graph.identity_counts(self.s, state.id)
         return state.counts
@@ -262,7 +298,7 @@ class BatchResolver:
                 }
             )
             return None
-        surv, gone = self.custs[survivor], self.custs[other]
+        surv, gone = self._state(survivor), self._state(other)
         a, b = self._counts(surv), self._counts(gone)
         over = graph.limit_violations(a, b, self.policy.limit_for)
         if over:
@@ -299,55 +335,53 @@ class BatchResolver:
     # ---- writing -------------------------------------------------------------------------------
     def flush(self) -> None:
         if self.new_customers:
-            cust_rows: list[dict[str, Any]] = []
+            cust_rows: list[list[Any]] = []
             for cid in self.new_customers:
                 state = self.custs.get(cid)
                 traits = state.traits if state else {}
-                cust_rows.append(
-                    {
-                        "id": cid,
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                        "traits": traits,
-                        "trait_times": state.times if state else {},
-                        "name_key": graph.name_key(traits),
-                    }
-                )
+                key = graph.name_key(traits)
+                cust_rows.append([cid, self.now, self.now, traits, state.times if state else {}, key])
                 if state:
                     state.new = state.dirty = False
-            fast_insert(self.s, Customer, cust_rows)
+                    state.name_key = key
+            fast_insert_rows(self.s, Customer, CUSTOMER_COLS, cust_rows)
             self.new_customers = []
-        tables: tuple[tuple[type[Base], list[dict[str, Any]]], ...] = (
-            (Identity, self._ident_rows),
-            (Event, self._event_rows),
-            (TraitHistory, self._trait_rows),
+        redirect = self.redirect
+        tables = (
+            (Identity, IDENTITY_COLS, self._ident_rows, 0),
+            (Event, EVENT_COLS, self._event_rows, 1),
+            (TraitHistory, TRAIT_COLS, self._trait_rows, 0),
         )
-        for model, rows in tables:
+        for model, cols, rows, at in tables:
             if rows:
-                for row in rows:
-                    row["customer_id"] = self.root(row["customer_id"])
-                fast_insert(self.s, model, rows)
+                if redirect:
+                    for row in rows:
+                        row[at] = self.root(row[at])
+                fast_insert_rows(self.s, model, cols, rows)
                 rows.clear()
 
     def _apply_merges(self) -> None:
-        """Re-point rows stored before this batch, merge by merge, in the order the batch found them."""
+        """Re-point rows stored before this batch to the survivors of the batch's merges."""
         if not self.merges:
             return
-        for m in self.merges:
-            graph.move_rows(self.s, m.survivor_id, m.merged_id, self.now)
-        fast_insert(
+        # Each merged profile points at the survivor it was merged into; its rows go to the root of
+        # the chain at once (moving them merge by merge in order ends in the same place).
+        batchsql.update_customers(
+            self.s,
+            ("merged_into_id", "merged_at", "updated_at"),
+            [[m.survivor_id, self.now, self.now, m.merged_id] for m in self.merges],
+        )
+        batchsql.move_owned(
+            self.s,
+            [(m.merged_id, self.root(m.merged_id)) for m in self.merges],
+            [cast(Table, model.__table__) for model in graph.OWNED],
+        )
+        fast_insert_rows(
             self.s,
             Merge,
+            MERGE_COLS,
             [
-                {
-                    "id": m.merge_id,
-                    "survivor_id": m.survivor_id,
-                    "merged_id": m.merged_id,
-                    "reason": "identity",
-                    "evidence": m.evidence,
-                    "actor": self.actor,
-                    "created_at": self.now,
-                }
+                [m.merge_id, m.survivor_id, m.merged_id, "identity", m.evidence, self.actor, self.now]
                 for m in self.merges
             ],
         )
@@ -358,17 +392,14 @@ class BatchResolver:
         roots = {self.root(c) for c in self.recompute}
         if roots:
             graph.recompute_traits(self.s, sorted(roots), self.now)
-        dirty = [
-            {
-                "id": c.id,
-                "traits": c.traits,
-                "trait_times": c.times,
-                "name_key": graph.name_key(c.traits),
-                "updated_at": self.now,
-            }
-            for c in self.custs.values()
-            if c.dirty and c.id not in roots
-        ]
-        if dirty:
-            # ORM bulk UPDATE by primary key: one executemany for the whole batch
-            self.s.execute(update(Customer), dirty)
+        with_key: list[list[Any]] = []
+        same_key: list[list[Any]] = []
+        for c in self.custs.values():
+            if c.dirty and c.id not in roots:
+                key = graph.name_key(c.traits)
+                if key == c.name_key:
+                    same_key.append([c.traits, c.times, self.now, c.id])
+                else:
+                    with_key.append([c.traits, c.times, key, self.now, c.id])
+        batchsql.update_customers(self.s, ("traits", "trait_times", "updated_at"), same_key)
+        batchsql.update_customers(self.s, ("traits", "trait_times", "name_key", "updated_at"), with_key)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from amity.core.actions import Actor, App, perform
-from amity.customers import actions, queries
+from amity.customers import actions, collector, queries
 from amity.customers.identities import IdentityPolicy
 from amity.customers.prepare import Prepared, Rejected, prepare_item
 from amity.customers.schemas import FieldError
@@ -23,6 +23,11 @@ def policy(app: App) -> IdentityPolicy:
 
 def ingest(app: App, actor: Actor, raw_items: list[Any], *, prefix: str = "") -> dict[str, Any]:
     """Validate each item, store the good ones in one action; a bad item never loses a good one."""
+    with collector.paused():  # the batch's objects die together: see customers/collector.py
+        return _ingest(app, actor, raw_items, prefix)
+
+
+def _ingest(app: App, actor: Actor, raw_items: list[Any], prefix: str) -> dict[str, Any]:
     now = utcnow()
     with app.db.read() as s:
         schema = queries.trait_schema(s)
