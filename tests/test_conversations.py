@@ -453,3 +453,58 @@ def test_channel_config_is_checked_and_secrets_are_masked(client: TestClient, ad
     assert ok["webhook_url"].endswith(f"/hooks/{ok['id']}/api")
     off = client.patch(f"/api/v1/channels/{ok['id']}", json={"enabled": False}, headers=admin)
     assert off.json()["enabled"] is False
+
+
+def test_a_claimed_identity_never_joins_the_owners_open_conversation(
+    client: TestClient, app: App, kiosk: dict[str, Any]
+) -> None:
+    """Someone who only says they are Ana (an email typed into a chat) must not read her case."""
+    from amity.channels.base import Address, Inbound
+    from amity.channels.inbound import receive
+
+    hers = write_in(client, kiosk["id"], ANA, "my card number changed").json()
+    claimed = receive(
+        app,
+        kiosk["id"],
+        Inbound(sender=Address("email", "ana@example.com"), text="hi, it's me", continue_recent=False),
+    )
+    assert claimed.customer_id == hers["customer_id"]  # the identity still resolves…
+    assert claimed.conversation_id != hers["conversation_id"]  # …but the conversation is not handed over
+
+
+def test_an_auto_reply_does_not_reopen_a_pending_conversation(
+    client: TestClient, app: App, kiosk: dict[str, Any], admin: dict[str, str]
+) -> None:
+    from amity.channels.base import Address, Inbound
+    from amity.channels.inbound import receive
+
+    cid = write_in(client, kiosk["id"], ANA, "refund please").json()["conversation_id"]
+    reply = {"text": "Sent. Did it arrive?", "note": True, "status": "pending"}
+    client.post(f"/api/v1/conversations/{cid}/messages", json=reply, headers=admin)
+    [before] = rows(app, Conversation)
+    got = receive(
+        app,
+        kiosk["id"],
+        Inbound(sender=Address("email", "ana@example.com"), text="I am on holiday", automated=True),
+    )
+    assert got.conversation_id == cid
+    [conv] = rows(app, Conversation)
+    assert conv.status == "pending" and conv.awaiting_reply_since == before.awaiting_reply_since
+
+
+def test_two_email_channels_cannot_receive_for_one_address(client: TestClient, admin: dict[str, str]) -> None:
+    first = {"type": "email", "name": "support", "config": {"address": "help@shop.example"}}
+    assert client.post("/api/v1/channels", json=first, headers=admin).status_code == 201
+    second = {"type": "email", "name": "copy", "config": {"address": "Help@Shop.example"}}
+    r = client.post("/api/v1/channels", json=second, headers=admin)
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "config.address"
+    other = client.post(
+        "/api/v1/channels", json={**second, "config": {"address": "sales@shop.example"}}, headers=admin
+    )
+    assert other.status_code == 201
+    moved = client.patch(
+        f"/api/v1/channels/{other.json()['id']}",
+        json={"config": {"address": "help@shop.example"}},
+        headers=admin,
+    )
+    assert moved.status_code == 409

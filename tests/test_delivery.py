@@ -183,7 +183,7 @@ class _SlowProvider(BaseHTTPRequestHandler):
         pass
 
 
-def _worker(app: App, home: str) -> subprocess.Popen[bytes]:
+def _worker(app: App, home: str, log: Any) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "AMITY_HOME": home,
@@ -196,8 +196,8 @@ def _worker(app: App, home: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "amity.cli", "worker"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
     )
 
 
@@ -209,15 +209,17 @@ def test_a_worker_killed_mid_send_still_delivers_exactly_once(
     _SlowProvider.seen, _SlowProvider.acted_on = [], set()
     _SlowProvider.first_arrived.clear()
     url = f"http://127.0.0.1:{server.server_address[1]}/replies"
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log = (settings.home / "workers.log").open("ab")
     try:
         message_id, delivery_id = _reply(client, app, admin, outbound_url=url)
-        first = _worker(app, str(settings.home))
-        assert _SlowProvider.first_arrived.wait(30), first.stderr.read() if first.stderr else ""
+        first = _worker(app, str(settings.home), log)
+        assert _SlowProvider.first_arrived.wait(30), (settings.home / "workers.log").read_text()
         first.send_signal(signal.SIGKILL)  # dies holding the claim, before it can record the send
         first.wait(10)
         d = _delivery(app, delivery_id)
         assert d.status == "sending" and d.attempts == 1
-        second = _worker(app, str(settings.home))
+        second = _worker(app, str(settings.home), log)
         try:
             deadline = time.monotonic() + 30
             while _message(app, message_id).delivery_status != "sent" and time.monotonic() < deadline:
@@ -232,6 +234,8 @@ def test_a_worker_killed_mid_send_still_delivers_exactly_once(
         assert len(_SlowProvider.acted_on) == 1  # so the provider acted once: delivered exactly once
     finally:
         server.shutdown()
+        server.server_close()
+        log.close()
 
 
 def test_due_lists_expired_claims_but_not_live_ones(

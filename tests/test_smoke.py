@@ -27,3 +27,27 @@ def test_ingest_and_read_back(client: TestClient, tokens: dict[str, str]) -> Non
     body = r.json()
     assert body["traits"] == {"name": "Ana"}
     assert body["identities"][0]["value"] == "ana@example.com"
+
+
+def test_credentials_in_urls_never_reach_the_logs() -> None:
+    import io
+    import logging
+
+    from amity.logs import JsonFormatter, RedactFilter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactFilter())
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger("test.redact")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning(
+            '%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", "/hooks/chn_1/chat/ws?token=abc.def-123&x=1"
+        )
+    finally:
+        log.removeHandler(handler)
+    line = out.getvalue()
+    assert "abc.def-123" not in line
+    assert "token=[redacted]&x=1" in line

@@ -150,7 +150,11 @@ def smtp_cmd(
     if mod is None:
         console.print("[red]this installation has no email channel[/red]")
         raise typer.Exit(2)
-    mod.run_forever(_app(), host or settings.smtp_host, port or settings.smtp_port)
+    chosen = settings.smtp_port if port is None else port
+    if not chosen:
+        console.print("[red]AMITY_SMTP_PORT is 0 (do not listen); give --port[/red]")
+        raise typer.Exit(2)
+    mod.run_forever(_app(), host or settings.smtp_host, chosen)
 
 
 @cli.command()

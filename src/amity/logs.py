@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sys
 from typing import Any
 
@@ -17,6 +18,21 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"me
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        return True
+
+
+# Credentials that travel in URLs (a chat widget's ``?token=``, webhook secrets) must not reach the logs:
+# servers such as uvicorn log the full request line of a WebSocket.
+_SECRET_IN_URL = re.compile(
+    r"\b(token|visitor_token|secret|password|api_key|signature)=[^&\s\"']+", re.IGNORECASE
+)
+
+
+class RedactFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "=" in message and _SECRET_IN_URL.search(message):
+            record.msg, record.args = _SECRET_IN_URL.sub(r"\1=[redacted]", message), None
         return True
 
 
@@ -45,6 +61,7 @@ class TextFormatter(logging.Formatter):
 def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

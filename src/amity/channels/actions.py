@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from amity.channels import registry
 from amity.channels.models import CHANNEL_TYPES, Channel
 from amity.channels.queries import get_channel
-from amity.core.actions import ActionContext, Invalid
+from amity.core.actions import ActionContext, Conflict, Invalid
 from amity.db import utcnow
 from amity.ids import new_id
+
+
+def _one_owner_per_address(
+    ctx: ActionContext, channel_type: str, config: dict[str, Any], own_id: str | None
+) -> None:
+    """Two enabled email channels for one address would race for its mail: refuse the second."""
+    address = str(config.get("address", "")).lower()
+    if channel_type != "email" or not address:
+        return
+    for other in ctx.session.scalars(
+        select(Channel).where(Channel.type == "email", Channel.enabled.is_(True))
+    ):
+        if other.id != own_id and str(other.config.get("address", "")).lower() == address:
+            raise Conflict(
+                f"channel '{other.name}' already receives mail for {address}", field="config.address"
+            )
 
 
 def create_channel(
@@ -20,6 +38,7 @@ def create_channel(
     if not name.strip():
         raise Invalid("a channel needs a name", field="name")
     checked = registry.check_config(type_, config)
+    _one_owner_per_address(ctx, type_, checked, None)
     now = utcnow()
     c = Channel(
         id=new_id("chn"),
@@ -61,6 +80,8 @@ def update_channel(
         changes["config"] = registry.masked(c.type, c.config)
     if enabled is not None:
         c.enabled = changes["enabled"] = enabled
+    if c.enabled:
+        _one_owner_per_address(ctx, c.type, c.config, c.id)
     if brand_id is not None:
         c.brand_id = changes["brand_id"] = brand_id or None
     c.updated_at = utcnow()

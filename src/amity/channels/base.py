@@ -51,6 +51,9 @@ class Inbound:
     meta: dict[str, Any] = field(default_factory=dict)
     # Machine-sent mail (auto-replies, bounces): stored, but never answered automatically.
     automated: bool = False
+    # False for senders whose identity is only claimed, not proven (an email typed into a chat): they
+    # may continue a conversation they hold a reference to, never join one found by their identity.
+    continue_recent: bool = True
     event_type: str = "message.received"
 
 
@@ -89,11 +92,13 @@ class Sent:
 
 
 class DeliveryError(Exception):
-    """The provider refused. ``permanent`` ones (bad address, blocked) are not retried."""
+    """The provider refused. ``permanent`` ones (bad address, blocked) are not retried; a provider that
+    says when to come back (Retry-After, Telegram's retry_after) sets ``retry_after`` seconds."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class Transport(Protocol):

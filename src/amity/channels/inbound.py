@@ -58,11 +58,11 @@ def resolve_sender(app: App, channel: Channel, inbound: Inbound) -> str:
         raise Invalid(f"the sender cannot be identified: {err['message']}", field=field)
     cid = str(result["customer_id"])
     if inbound.sender_name:
-        _name_if_unnamed(app, channel, cid, inbound.sender_name)
+        name_if_unnamed(app, channel, cid, inbound.sender_name)
     return cid
 
 
-def _name_if_unnamed(app: App, channel: Channel, customer_id: str, name: str) -> None:
+def name_if_unnamed(app: App, channel: Channel, customer_id: str, name: str) -> None:
     """A display name fills an empty name trait; it never overwrites a name the business holds."""
     from amity.customers.queries import customer_360
 

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 import httpx2
 import orjson
-from huey import crontab
 from sqlalchemy import CursorResult, or_, select, update
 
 from amity import __version__
@@ -295,7 +294,7 @@ class Webhooks:
             jobs = jobs_module.install(app)
         huey = jobs.huey
         self._task = huey.task(name="webhook_deliver")(self.run)
-        self._sweep = huey.periodic_task(crontab(minute="*"), name="webhook_sweep")(self.sweep)
+        jobs.sweepers.append(self.sweep)  # the worker's fast sweep loop, beside message deliveries
 
     def on_event(self, event: DomainEvent) -> None:
         if event.name not in CATALOGUE or not self._anyone_listening():

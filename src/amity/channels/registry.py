@@ -93,7 +93,13 @@ def check_config(channel_type: str, config: dict[str, Any]) -> dict[str, Any]:
 
 def masked(channel_type: str, config: dict[str, Any]) -> dict[str, Any]:
     secrets = kind(channel_type).secret_fields
-    return {k: ("••••" + str(v)[-4:] if k in secrets and v else v) for k, v in config.items()}
+
+    def hide(v: Any) -> str:
+        text = str(v)
+        # The last four characters help tell two tokens apart, unless they would be most of it.
+        return "••••" + text[-4:] if len(text) >= 16 else "••••"
+
+    return {k: (hide(v) if k in secrets and v else v) for k, v in config.items()}
 
 
 def transport_for(app: App, channel_type: str, channel_id: str, config: dict[str, Any]) -> Transport:

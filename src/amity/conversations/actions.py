@@ -130,16 +130,23 @@ def receive_message(
     if conv is not None and conv.status == "closed":
         links = [{"type": "follow_up_of", "conversation_id": conv.id}]
         conv = None
-    if conv is None:
+    if conv is None and inbound.continue_recent:
         conv = continuity.recent(s, people, now, window)
     created = conv is None
     if conv is None:
         subject = inbound.subject or (inbound.text.strip().splitlines() or [""])[0][:120]
         conv = _new_conversation(
-            ctx, customer_id, subject or f"{channel.type} conversation", channel.id, now, links=links
+            ctx,
+            customer_id,
+            subject or f"{channel.type} conversation",
+            channel.id,
+            now,
+            links=links,
+            brand_id=channel.brand_id,
         )
-    elif conv.status in ("pending", "solved"):
-        # The customer answered: the ball is back with us (on hold stays on hold: we wait on a third party).
+    elif conv.status in ("pending", "solved") and not inbound.automated:
+        # The customer answered: the ball is back with us (on hold stays on hold: we wait on a third
+        # party). An out-of-office reply is not an answer and leaves the status alone.
         _set_status(ctx, conv, "open", now, reason="customer replied")
     html = sanitise(inbound.html)
     text = inbound.text or (text_of(html) if html else "")

@@ -107,7 +107,7 @@ def deliver(app: App, delivery_id: int) -> Outcome:
         sent = transport.send(out)
     except DeliveryError as exc:
         final = exc.permanent or attempts >= app.settings.delivery_max_attempts
-        wait = backoff(attempts)
+        wait = max(backoff(attempts), exc.retry_after or 0.0)  # never sooner than the provider asked
         perform(app, SYSTEM, record_failure, delivery_id, str(exc)[:2000], final, wait)
         return Outcome("failed") if final else Outcome("retry", wait)
     except Exception as exc:  # a bug or an unexpected network error: keep the message, try again later
@@ -185,6 +185,8 @@ def record_status(
     )
     if msg is None or msg.direction != "out":
         return None
+    if msg.delivery_status == status or (msg.delivery_status == "failed" and status != "delivered"):
+        return msg.id  # a provider repeating itself changes nothing and writes no second audit row
     now = utcnow()
     if status == "delivered":
         msg.delivery_status, msg.delivered_at = "delivered", now

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
@@ -42,6 +43,8 @@ class Jobs:
         self._consumer: Consumer | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        # Other capabilities' sweeps (outgoing webhooks…) run on the same fast loop as deliveries.
+        self.sweepers: list[Callable[[], object]] = []
 
     # ---- producing ---------------------------------------------------------------------------------
     def on_event(self, event: DomainEvent) -> None:
@@ -100,10 +103,11 @@ class Jobs:
 
     def _sweep_loop(self) -> None:
         while True:
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("delivery sweep failed; trying again")
+            for sweep in (self.sweep, *self.sweepers):
+                try:
+                    sweep()
+                except Exception:
+                    log.exception("sweep %s failed; trying again", getattr(sweep, "__name__", sweep))
             if self._stopping.wait(self.app.settings.sweep_seconds):
                 return
 

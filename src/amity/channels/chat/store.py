@@ -170,6 +170,9 @@ def post_message(
         text=text,
         external_id=external_id(visitor, client_id) if client_id else None,
         conversation_hint=conv.id if conv is not None else None,
+        # An email typed into the chat is a claim, not proof: such a visitor keeps their own chat but
+        # never joins the open conversation of whoever owns that address.
+        continue_recent=visitor.verified,
         meta={"chat": {"visitor_id": visitor.visitor_id, "verified": visitor.verified}},
     )
     got = inbound.receive(app, channel.id, msg, expect=("chat",))
@@ -215,7 +218,7 @@ def link(
     cid = str(result["customer_id"])
     if name:
         # A name fills an empty name trait and never overwrites one the business holds.
-        inbound._name_if_unnamed(app, channel, cid, name)
+        inbound.name_if_unnamed(app, channel, cid, name)
     return cid
 
 
