@@ -138,7 +138,9 @@ def assign(
 ) -> Pick:
     """Assign by the team's strategy (inside the caller's action); the pick says who, or nobody."""
     s = ctx.session
-    team = s.get(Team, team_id)
+    # Locking the team row serialises assignments within a team on PostgreSQL, so two conversations
+    # arriving together do not both read the same round-robin position (SQLite writers are serial).
+    team = s.get(Team, team_id, with_for_update=True)
     if team is None:
         return Pick(None, "none")
     chosen = pick(team.strategy, candidates(s, team_id), last_user_id=team.rr_last_user_id, required=required)
