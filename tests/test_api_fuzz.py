@@ -32,11 +32,15 @@ FUZZ = settings(
 )
 
 
+LIVE_STREAMS = {"/api/v1/stream"}
+
+
 def _operations() -> list[tuple[str, str]]:
     """Operations as the app documents them; only the OpenAPI document is built, no database is touched."""
     blank = App(cast(Any, None), Settings(home=Path("/nonexistent"), secret_key="x"))
     spec = create_app(blank).openapi()
-    return sorted((m.upper(), p) for p, ops in spec["paths"].items() for m in ops)
+    # A live stream answers for as long as it is asked to (up to an hour): it is tested on its own.
+    return sorted((m.upper(), p) for p, ops in spec["paths"].items() for m in ops if p not in LIVE_STREAMS)
 
 
 OPERATIONS = _operations()

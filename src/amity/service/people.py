@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from amity.accounts.models import User
 from amity.accounts.queries import assignable_user
@@ -26,7 +26,8 @@ def fetch(ctx: ActionContext, model: type[M], key: str, what: str, field: str) -
 
 
 def unique_name(ctx: ActionContext, model: Any, name: str, own_id: str | None = None) -> None:
-    q = select(model.id).where(func.lower(model.name) == name.lower())
+    # SQLite's lower() folds ASCII only, so the exact name is compared too: "Ärger" must find "Ärger".
+    q = select(model.id).where(or_(model.name == name, func.lower(model.name) == name.lower()))
     if own_id is not None:
         q = q.where(model.id != own_id)
     if ctx.session.scalar(q) is not None:

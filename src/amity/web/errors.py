@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amity.core.actions import ActionError
@@ -68,6 +69,13 @@ def install(app: FastAPI) -> None:
             exc.status_code, "http_error"
         )
         return Json(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> Json:
+        # perform() already retried a race; what is left is a uniqueness or reference the checks in
+        # the action missed. It is the caller's conflict, not our crash (and logged so we add a check).
+        log.warning("integrity error reached the edge: %s", str(exc.orig)[:300])
+        return Json(error_body("conflict", "this conflicts with data that already exists"), status_code=409)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Json:
