@@ -48,7 +48,14 @@ def load_secret_key(settings: Settings) -> str:
 
 # Capabilities that plug in by themselves: each may expose ``install(app)`` (bus subscriptions, jobs)
 # and an API ``router``. Listing them here is all the wiring they need.
-PLUG_INS = ("amity.service", "amity.service.api", "amity.channels.outgoing")
+PLUG_INS = (
+    "amity.service",
+    "amity.service.api",
+    "amity.channels.outgoing",
+    "amity.web.ui_console",  # the agent console: inbox, conversation page, approvals
+    "amity.web.ui_admin",  # admin pages
+    "amity.web.ui_public",  # the chat widget script, help-centre and privacy shells
+)
 
 
 def _plug_ins() -> list[ModuleType]:
