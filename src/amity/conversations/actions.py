@@ -332,7 +332,7 @@ def add_message(
         _attach(ctx, msg, files or [])
         ctx.audit("note.added", "conversation", conv.id, message_id=msg.id)
     else:
-        chosen = channel_id or conv.last_channel_id
+        chosen = channel_id or _reply_channel(ctx, conv)
         if chosen is None:
             raise Invalid(
                 "the customer has not written on any channel yet; choose channel_id", field="channel_id"
@@ -404,6 +404,22 @@ def add_message(
         automated=False,
     )
     return msg
+
+
+def _reply_channel(ctx: ActionContext, conv: Conversation) -> str | None:
+    """Where a reply goes by default: the channel the customer last wrote on that can carry a reply.
+    After a phone call that is the chat or email before it (the line itself cannot send); with none
+    such, the last channel, so the agent is told why it cannot be used."""
+    rows = ctx.session.execute(
+        select(Message.channel_id, Message.channel_type)
+        .where(Message.conversation_id == conv.id, Message.direction == "in", Message.channel_id.is_not(None))
+        .order_by(Message.created_at.desc())
+        .limit(50)
+    )
+    for channel_id, channel_type in rows:
+        if registry.kind(channel_type).transport is not None:
+            return str(channel_id)
+    return conv.last_channel_id
 
 
 def _thread(ctx: ActionContext, conv: Conversation, channel: Channel) -> list[str]:
