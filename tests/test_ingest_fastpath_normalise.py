@@ -15,6 +15,7 @@ import phonenumbers
 import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
+from phonenumbers.phonemetadata import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS
 
 from amity.customers import normalise
@@ -127,13 +128,15 @@ odd_numbers = st.one_of(
 regions = st.sampled_from(["GB", "US", "DE", "IT", "BR", "IN", "ZZ"])
 
 
-def _example_numbers() -> list[str]:
+def _example_numbers() -> list[tuple[str, str, str]]:
+    """(region, E.164, national significant number) of each region's example numbers."""
     out = []
     for region in sorted(SUPPORTED_REGIONS):
         for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
             num = phonenumbers.example_number_for_type(region, kind)
             if num is not None:
-                out.append(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164))
+                e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+                out.append((region, e164, phonenumbers.national_significant_number(num)))
     return out
 
 
@@ -149,7 +152,7 @@ def _slow_phone(value: str, region: str) -> str | None:
 
 # Real numbers of every region with their last digits changed: mostly valid, sometimes not.
 near_examples = st.builds(
-    lambda ex, tail, extra: ex[: len(ex) - len(tail)] + tail + extra,
+    lambda ex, tail, extra: ex[1][: len(ex[1]) - len(tail)] + tail + extra,
     st.sampled_from(EXAMPLES),
     st.text(alphabet="0123456789", max_size=5),
     st.sampled_from(["", "", "", "", "1", "00"]),
@@ -165,7 +168,7 @@ near_examples = st.builds(
 @example("+18005550100", "GB")
 @example("+80012345678", "GB")  # non-geographic code
 def test_the_phone_fast_path_agrees_with_phonenumbers(value: str, region: str) -> None:
-    fast = normalise.phone_fast(value)
+    fast = normalise.phone_fast(value, region)
     event("fast path" if fast is not None else "library")
     if fast is not None:
         assert _slow_phone(value, region) == fast
@@ -174,16 +177,77 @@ def test_the_phone_fast_path_agrees_with_phonenumbers(value: str, region: str) -
 @MANY
 @given(near_examples, regions)
 def test_the_phone_fast_path_agrees_with_phonenumbers_near_real_numbers(value: str, region: str) -> None:
-    fast = normalise.phone_fast(value)
+    fast = normalise.phone_fast(value, region)
+    event("fast path" if fast is not None else "library")
+    if fast is not None:
+        assert _slow_phone(value, region) == fast
+
+
+def _national_prefix(region: str) -> str:
+    md = PhoneMetadata.metadata_for_region(region)
+    return (md.national_prefix or "") if md is not None else ""
+
+
+@st.composite
+def national_plain(draw: st.DrawFn) -> tuple[str, str]:
+    """A region's own number as its people write it: national prefix, digits in a few groups."""
+    region, _, nsn = draw(st.sampled_from(EXAMPLES))
+    tail = draw(st.text(alphabet="0123456789", max_size=3))
+    digits = _national_prefix(region) + nsn[: len(nsn) - len(tail)] + tail
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, len(digits) - 1)), max_size=3)))
+    parts = [digits[a:b] for a, b in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
+    return " ".join(p for p in parts if p), region
+
+
+@st.composite
+def national_forms(draw: st.DrawFn) -> tuple[str, str]:
+    """A region's own number written nationally ("0" or another prefix, spaces), digits perturbed."""
+    region, _, nsn = draw(st.sampled_from(EXAMPLES))
+    own = _national_prefix(region)
+    prefix = draw(st.sampled_from([own, own, own, "0", "00", "8", "1", "", "01", "06"]))
+    digits = list(prefix + nsn)
+    for _ in range(draw(st.integers(0, 2))):
+        digits[draw(st.integers(0, len(digits) - 1))] = draw(st.sampled_from("0123456789"))
+    text = "".join(digits)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(1, max(1, len(text) - 1)))
+        text = text[:at] + " " + text[at:]
+    return text, draw(st.sampled_from([region, region, region, "GB", "US", "ZZ"]))
+
+
+@MANY
+@given(national_plain())
+def test_the_phone_fast_path_agrees_with_phonenumbers_on_plain_national_numbers(
+    case: tuple[str, str],
+) -> None:
+    value, region = case
+    fast = normalise.phone_fast(value, region)
+    event("fast path" if fast is not None else "library")
+    if fast is not None:
+        assert _slow_phone(value, region) == fast
+
+
+@MANY
+@given(national_forms())
+@example(("07912 345678", "GB"))
+@example(("0044 7912 345678", "GB"))
+@example(("07624 123456", "GB"))  # Isle of Man number dialled in GB: answered by the library
+@example(("0 7912345678", "GB"))
+@example(("07912  345678", "GB"))
+@example(("06 12345678", "IT"))
+def test_the_phone_fast_path_agrees_with_phonenumbers_on_national_forms(case: tuple[str, str]) -> None:
+    value, region = case
+    fast = normalise.phone_fast(value, region)
     event("fast path" if fast is not None else "library")
     if fast is not None:
         assert _slow_phone(value, region) == fast
 
 
 def test_most_example_numbers_of_every_region_take_the_fast_path() -> None:
-    taken = [v for v in EXAMPLES if normalise.phone_fast(v) is not None]
+    taken = [e164 for _, e164, _ in EXAMPLES if normalise.phone_fast(e164, "GB") is not None]
     assert all(normalise.phone_slow(v, "GB") == v for v in taken)
     assert len(taken) > 0.8 * len(EXAMPLES)
+    assert normalise.phone_fast("07912 345678", "GB") == "+447912345678"
 
 
 # ---- stored times ------------------------------------------------------------------------------

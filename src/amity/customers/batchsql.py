@@ -1,10 +1,11 @@
-"""The queries of a batch ingest, each one statement whatever the batch size.
+"""The statements of a batch ingest: lookups and bulk writes, each one statement whatever the batch size.
 
 A list of keys is bound as ONE parameter (a JSON array read by ``json_each`` on SQLite, an array for
 ``= ANY`` on PostgreSQL) instead of one bind per key: the statement text never changes, so SQLAlchemy
 compiles it once per process instead of expanding hundreds of binds on every call, and no chunking is
 needed for SQLite's bind limit. Both forms use the same indexes as ``IN (...)``. Statements run on the
-session's Core connection: these are plain column reads, the ORM adds nothing but time.
+session's Core connection: these are plain column reads, the ORM adds nothing but time. Writes are
+one executemany each (inserts go through ``db.fast_insert_rows``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,25 @@ from amity.db import _converter
 
 KEYS = "keys"
 
+# Column order of the rows the resolver builds (lists, so flush can re-point customer_id in place).
+IDENTITY_COLS = ("customer_id", "origin_customer_id", "type", "value", "created_at", "event_id")
+EVENT_COLS = (
+    "id",
+    "customer_id",
+    "origin_customer_id",
+    "type",
+    "timestamp",
+    "received_at",
+    "source",
+    "identities",
+    "traits",
+    "properties",
+    "flags",
+)
+TRAIT_COLS = ("customer_id", "origin_customer_id", "name", "value", "observed_at", "event_id")
+CUSTOMER_COLS = ("id", "created_at", "updated_at", "traits", "trait_times", "name_key")
+MERGE_COLS = ("id", "survivor_id", "merged_id", "reason", "evidence", "actor", "created_at")
+
 
 def _member(column: Any, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
@@ -32,7 +52,9 @@ def _member(column: Any, dialect: str) -> ColumnElement[bool]:
 
 
 def _keys(values: Iterable[str], dialect: str) -> Any:
-    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
+    # Sorted, the index is probed in key order: each of its pages is visited once, while it is hot.
+    keys = sorted(values)
+    return keys if dialect == "postgresql" else orjson.dumps(keys).decode()
 
 
 def _statements(dialect: str) -> dict[str, Select[Any]]:

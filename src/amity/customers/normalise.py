@@ -16,7 +16,7 @@ import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers.phonemetadata import PhoneMetadata, PhoneNumberDesc
-from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS
 
 
 class NormaliseError(ValueError):
@@ -85,6 +85,7 @@ def email(value: str) -> str:
 # region iff it matches the general description and one of the type descriptions (_number_type_helper).
 # When it has none there the answer may come from another region: the library decides.
 _PLUS_DIGITS = re.compile(r"\+([1-9][0-9]{2,19})")
+_NATIONAL_DIGITS = re.compile(r"0[0-9]{1,19}(?: [0-9]{1,19}){0,4}")  # ASCII digits, single spaces
 _OTHER_TYPES = (
     "premium_rate",
     "toll_free",
@@ -123,8 +124,20 @@ def _has_type(nsn: str, md: PhoneMetadata) -> bool:
     return any(_matches(nsn, getattr(md, name)) for name in _OTHER_TYPES)
 
 
-def phone_fast(value: str) -> str | None:
-    """The E.164 form when phonenumbers is certain to give exactly it, else None."""
+def _valid_in_main_region(code: int, nsn: str) -> bool:
+    """is_valid_number for (code, nsn), when that is certain to be True; False means "ask the library"."""
+    if not 2 <= len(nsn) <= 17 or nsn[0] == "0":  # a leading zero is kept apart ("Italian") by parse
+        return False
+    regions = COUNTRY_CODE_TO_REGION_CODE[code]
+    md = PhoneMetadata.metadata_for_region(regions[0], None)
+    if md is None or md.country_code != code:  # non-geographic codes ("001") have no region metadata
+        return False
+    if len(regions) > 1 and md.leading_digits is not None:
+        return False
+    return _has_type(nsn, md)
+
+
+def _international(value: str) -> str | None:
     m = _PLUS_DIGITS.fullmatch(value)
     if m is None:
         return None
@@ -136,20 +149,51 @@ def phone_fast(value: str) -> str | None:
     else:
         return None
     nsn = digits[size:]
-    if not 2 <= len(nsn) <= 17 or nsn[0] == "0":
-        return None
-    regions = COUNTRY_CODE_TO_REGION_CODE[code]
-    md = PhoneMetadata.metadata_for_region(regions[0], None)
-    if md is None or md.country_code != code:  # non-geographic codes ("001") have no region metadata
-        return None
-    if len(regions) > 1 and md.leading_digits is not None:
-        return None
-    prefix = md.national_prefix_for_parsing
+    md = PhoneMetadata.metadata_for_region(COUNTRY_CODE_TO_REGION_CODE[code][0], None)
+    prefix = md.national_prefix_for_parsing if md is not None else None
     if prefix and _pattern(prefix).match(nsn):
         return None
-    if not _has_type(nsn, md):
+    return value if _valid_in_main_region(code, nsn) else None
+
+
+def _national(value: str, region: str) -> str | None:
+    """The national form of a number of ``region`` itself, when ``region`` is its code's main region.
+
+    parse finds no country code (digits starting with 0 cannot start one, and the pattern below keeps
+    the region's international prefix away), then strips the national prefix when the rest matches the
+    general pattern and has a possible length (not a local-only one); with no transform rule the rest
+    is the national significant number.
+    """
+    if not _NATIONAL_DIGITS.fullmatch(value) or region not in SUPPORTED_REGIONS:
         return None
-    return value
+    md = PhoneMetadata.metadata_for_region(region, None)
+    code = md.country_code if md is not None else None
+    if md is None or code is None or COUNTRY_CODE_TO_REGION_CODE.get(code, ("",))[0] != region:
+        return None
+    digits = value.replace(" ", "")
+    if md.international_prefix and _pattern(md.international_prefix).match(digits):
+        return None
+    prefix, general = md.national_prefix_for_parsing, md.general_desc
+    if not prefix or md.national_prefix_transform_rule or general is None:
+        return None
+    m = _pattern(prefix).match(digits)
+    if m is None:
+        return None
+    nsn = digits[m.end() :]
+    if not general.national_number_pattern or not _pattern(general.national_number_pattern).fullmatch(nsn):
+        return None
+    if len(nsn) not in general.possible_length or len(nsn) in general.possible_length_local_only:
+        return None
+    if not _valid_in_main_region(code, nsn):
+        return None
+    return f"+{code}{nsn}"
+
+
+def phone_fast(value: str, region: str) -> str | None:
+    """The E.164 form when phonenumbers is certain to give exactly it, else None."""
+    if value.startswith("+"):
+        return _international(value)
+    return _national(value, region)
 
 
 def phone_slow(value: str, region: str) -> str:
@@ -164,4 +208,4 @@ def phone_slow(value: str, region: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def phone(value: str, region: str) -> str:
-    return phone_fast(value) or phone_slow(value, region)
+    return phone_fast(value, region) or phone_slow(value, region)

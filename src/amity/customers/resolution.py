@@ -22,30 +22,12 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from amity.customers import batchsql, graph
+from amity.customers.batchsql import CUSTOMER_COLS, EVENT_COLS, IDENTITY_COLS, MERGE_COLS, TRAIT_COLS
 from amity.customers.identities import Identifier, IdentityPolicy
 from amity.customers.models import Customer, Event, Identity, Merge, TraitHistory
 from amity.customers.prepare import Prepared
 from amity.db import fast_insert_rows
 from amity.ids import new_id
-
-# Column order of the rows the resolver builds (lists, so flush can re-point customer_id in place).
-IDENTITY_COLS = ("customer_id", "origin_customer_id", "type", "value", "created_at", "event_id")
-EVENT_COLS = (
-    "id",
-    "customer_id",
-    "origin_customer_id",
-    "type",
-    "timestamp",
-    "received_at",
-    "source",
-    "identities",
-    "traits",
-    "properties",
-    "flags",
-)
-TRAIT_COLS = ("customer_id", "origin_customer_id", "name", "value", "observed_at", "event_id")
-CUSTOMER_COLS = ("id", "created_at", "updated_at", "traits", "trait_times", "name_key")
-MERGE_COLS = ("id", "survivor_id", "merged_id", "reason", "evidence", "actor", "created_at")
 
 
 @dataclass(slots=True)
