@@ -153,11 +153,15 @@ def site(request: Request, app: App) -> Site:
 
 @router.get("/widget/channels/{channel_id}")
 async def widget_channel(channel_id: str, request: Request) -> Response:
-    """What the widget shows before anyone writes: the brand's name and colours. Public like the
-    session door, and refused to the same browsers (sites not in the channel's allowed_origins)."""
+    """What the widget shows before anyone writes: the brand's name and colours, and whether it may
+    chat at all. Brand names and colours are public anyway, so every answer, refusals included, is
+    readable from any origin: the session door answers a site that is not allowed without CORS
+    headers, which a browser reports to the widget as a bare network error, and this is where the
+    widget learns the truth ("not allowed on this site") instead of retrying for ever."""
     app: App = get_app(request)
     origin = request.headers.get("origin")
-    cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin else {"Vary": "Origin"}
+    # Vary: the answer depends on the Origin (200 or 403), so caches must keep sites apart.
+    cors = {"Access-Control-Allow-Origin": "*", "Vary": "Origin"}
     channel = await run_in_threadpool(store.chat_channel, app, channel_id)
     if channel is None:
         message = f"no chat channel {channel_id}"
@@ -167,9 +171,7 @@ async def widget_channel(channel_id: str, request: Request) -> Response:
     if not origin_allowed(channel.config, origin):
         message = f"the origin '{origin}' may not use this chat channel (not in its allowed_origins)"
         return Json(
-            error_body("forbidden", message, [{"field": "origin", "message": message}]),
-            403,
-            headers={"Vary": "Origin"},
+            error_body("forbidden", message, [{"field": "origin", "message": message}]), 403, headers=cors
         )
     look = await run_in_threadpool(channel_look, app, channel)
     brand = {"name": look.name, "colours": {**look.colours, "on_primary": look.on_primary}} if look else None

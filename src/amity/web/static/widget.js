@@ -250,6 +250,22 @@
     if (atBottom || state.open) { log.scrollTop = log.scrollHeight; }
     var wrote = list.some(function (m) { return m.direction === "in"; }) || state.pending.length > 0;
     identifyForm.hidden = !wrote || state.verified || !!state.identified;
+    countUnread(list);
+  }
+  function countUnread(list) {
+    // Replies newer than the last one the visitor had in front of them, kept across reloads, so a
+    // reply that came while they were away shows on the launcher when they come back.
+    var last = list.length ? list[list.length - 1].created_at : null;
+    if (state.open) {
+      if (last) { save("seen", last); }
+      state.unread = 0;
+    } else {
+      var seen = Date.parse(load("seen") || "") || 0;
+      state.unread = list.filter(function (m) {
+        return m.direction === "out" && Date.parse(m.created_at) > seen;
+      }).length;
+    }
+    setLauncherLabel();
   }
   function say(text) { status.textContent = text; }
 
@@ -257,9 +273,7 @@
   function open(prefill) {
     if (!state.open) {
       state.open = true;
-      state.unread = 0;
       panel.hidden = false;
-      setLauncherLabel();
       render();
     }
     if (prefill && !textarea.value) { textarea.value = prefill; }
@@ -271,7 +285,7 @@
     if (!state.open) { return; }
     state.open = false;
     panel.hidden = true;
-    setLauncherLabel();
+    render();
     launcher.focus(); // focus returns where it came from
   }
   launcher.addEventListener("click", function () { if (state.open) { close(); } else { open(); } });
@@ -409,13 +423,8 @@
       render();
       flush();
     } else if (frame.type === "message") {
-      var known = !!state.messages[frame.id];
       upsert(frame);
       save("active", "1");
-      if (!known && frame.direction === "out" && !state.open) {
-        state.unread += 1;
-        setLauncherLabel();
-      }
       render();
     } else if (frame.type === "identified") {
       state.identified = frame.email;
@@ -477,17 +486,23 @@
 
   // ---- start --------------------------------------------------------------------------------------
   brand(options.color);
-  if (!options.title || !HEX.test(options.color)) {
-    // The brand (name, colours) configured for the channel, unless the embed code set its own.
-    fetch(amity + "/widget/channels/" + channel, { credentials: "omit", mode: "cors" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (info) {
-        if (!info || !info.brand) { return; }
-        if (!options.title) { titleText.textContent = info.brand.name; setLauncherLabel(); render(); }
-        if (!HEX.test(options.color)) { brand(info.brand.colours && info.brand.colours.primary); }
-      })
-      .catch(function () { /* the default look is fine */ });
-  }
+  // The channel's brand (name, colours) unless the embed code set its own, and whether this site may
+  // chat at all: the session door refuses a site that is not allowed without CORS headers, which
+  // reaches us as a bare network error, so this answer is what tells "not allowed" from "offline".
+  fetch(amity + "/widget/channels/" + channel, { credentials: "omit", mode: "cors" })
+    .then(function (r) {
+      if (r.status === 403) { stop("Chat is not available on this site."); return null; }
+      if (r.status === 404) { stop("This chat does not exist."); return null; }
+      return r.ok ? r.json() : null;
+    })
+    .then(function (info) {
+      if (!info) { return; }
+      if (info.enabled === false) { stop("Chat is closed right now."); }
+      if (!info.brand) { return; }
+      if (!options.title) { titleText.textContent = info.brand.name; render(); }
+      if (!HEX.test(options.color)) { brand(info.brand.colours && info.brand.colours.primary); }
+    })
+    .catch(function () { /* offline: the default look, and the session retries with backoff */ });
   (document.body || document.documentElement).appendChild(host);
   // A visitor who has chatted before gets replies live (and a badge) without opening the panel; a
   // first-time visitor costs the server nothing until they open the chat.
