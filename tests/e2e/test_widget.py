@@ -9,13 +9,14 @@ AMITY_TEST_DATABASE_URL, PostgreSQL (the ``database`` fixture of tests/conftest.
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import re
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from json import dumps, loads
 from pathlib import Path
@@ -49,6 +50,7 @@ class Amity:
     url: str
     admin: dict[str, str]
     agent: dict[str, str]
+    serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def api(self, method: str, path: str, headers: dict[str, str], json: dict[str, Any]) -> Any:
         """The API over real HTTP, as an integration or the console would call it."""
@@ -167,12 +169,12 @@ def shop(amity: Amity) -> Iterator[Shop]:
 @pytest.fixture
 def chat(amity: Amity, shop: Shop) -> dict[str, Any]:
     """A branded chat channel that allows the shop's origin (and only it)."""
-    n = time.monotonic_ns()
+    n = next(amity.serial)  # brand names are unique: "Shoebox", "Shoebox 2", …
     brand = amity.api(
         "POST",
         "/api/v1/brands",
         amity.admin,
-        json={"name": f"Shoebox {n}", "colours": {"primary": "#0f766e"}},
+        json={"name": "Shoebox" if n == 1 else f"Shoebox {n}", "colours": {"primary": "#0f766e"}},
     )
     body = {
         "type": "chat",

@@ -86,6 +86,8 @@
     ".launcher { width: 58px; height: 58px; border-radius: 50%; border: 0; cursor: pointer; display: grid; place-items: center;",
     "  background: var(--primary); color: var(--on-primary); box-shadow: 0 6px 20px rgba(16,24,40,.25); margin-left: auto; position: relative; }",
     ".launcher svg { width: 28px; height: 28px; fill: none; stroke: currentColor; stroke-width: 2; stroke-linecap: round; stroke-linejoin: round; }",
+    ".launcher .icon-close, .launcher[aria-expanded='true'] .icon-chat { display: none; }",
+    ".launcher[aria-expanded='true'] .icon-close { display: block; }",
     ".badge { position: absolute; top: -2px; right: -2px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;",
     "  background: #dc2626; color: #fff; font-size: 12px; font-weight: 700; line-height: 20px; text-align: center; }",
     ".panel { position: absolute; right: 0; bottom: 72px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 120px));",
@@ -145,13 +147,14 @@
     return node;
   }
 
-  function svg() {
+  function svg(kind, d) {
     var ns = "http://www.w3.org/2000/svg";
     var icon = document.createElementNS(ns, "svg");
     icon.setAttribute("viewBox", "0 0 24 24");
     icon.setAttribute("aria-hidden", "true");
+    icon.setAttribute("class", kind);
     var path = document.createElementNS(ns, "path");
-    path.setAttribute("d", "M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z");
+    path.setAttribute("d", d);
     icon.appendChild(path);
     return icon;
   }
@@ -182,7 +185,11 @@
   var badge = el("span", { "class": "badge", "aria-hidden": "true", hidden: true });
   var launcher = el("button", {
     type: "button", "class": "launcher", "aria-haspopup": "dialog", "aria-expanded": "false", "aria-controls": "amity-panel"
-  }, [svg(), badge]);
+  }, [
+    svg("icon-chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"),
+    svg("icon-close", "M6 9l6 6 6-6"),
+    badge
+  ]);
 
   adopt(CSS);
   root.appendChild(panel);
