@@ -64,7 +64,7 @@ def _login_form(
 @router.get("/")
 def index(request: Request) -> Response:
     signed = session_actor(request, get_app(request)) is not None
-    return redirect("/customers" if signed else "/login")
+    return redirect("/inbox" if signed else "/login")
 
 
 @router.get("/login")

@@ -1,0 +1,258 @@
+"""Reads the agent console shares: inbox views and their counts, names of people, channels and teams.
+
+The lists themselves come from ``conversations.queries.list_conversations``. Counting is the one read
+that query does not offer (it pages, it does not count), so the count here applies the same filters to
+the same table; it belongs in ``conversations.queries`` once that module grows a count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from amity.accounts.models import User
+from amity.channels.models import Channel
+from amity.conversations import queries as conversations
+from amity.conversations.models import PRIORITIES, STATUSES, Conversation, Message
+from amity.core.actions import Actor
+from amity.service import queries as service
+from amity.service.models import Brand, Team
+from amity.web.ui_base import templates
+
+LIVE = ("open", "pending", "on_hold")
+VIEWS = (
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("teams", "My teams"),
+    ("breaching", "Breaching soon"),
+    ("all", "All"),
+)
+VIEW_NAMES = dict(VIEWS)
+BREACHING_WINDOW = dt.timedelta(hours=1)
+PAGE_SIZE = 50
+__all__ = ["LIVE", "PRIORITIES", "STATUSES", "VIEWS", "Filters", "Lookups", "count", "listing", "lookups"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """One inbox view with its narrowing filters, as the query string carries them."""
+
+    view: str = "mine"
+    status: str = ""  # "" live (open, pending, on hold); "any"; or one status
+    channel: str = ""  # a channel type
+    tag: str = ""
+    brand: str = ""  # a brand id
+    q: str = ""
+
+    @classmethod
+    def parse(cls, params: Any) -> tuple[Filters, dict[str, str]]:
+        """From request query params; unknown values are refused per field instead of ignored."""
+
+        def get(key: str) -> str:
+            return str(params.get(key) or "").strip()
+
+        errors: dict[str, str] = {}
+        view = get("view") or "mine"
+        if view not in VIEW_NAMES:
+            errors["view"] = f"one of {', '.join(VIEW_NAMES)}"
+            view = "mine"
+        status = get("status")
+        if status and status != "any" and status not in STATUSES:
+            errors["status"] = f"one of any, {', '.join(STATUSES)}"
+            status = ""
+        tag, q = get("tag")[:50].lower(), get("q")[:200]
+        return cls(view, status, get("channel")[:20], tag, get("brand")[:32], q), errors
+
+    def statuses(self) -> list[str] | None:
+        if self.status == "any":
+            return None
+        return [self.status] if self.status else list(LIVE)
+
+    def query(self, **override: str) -> str:
+        """The query string of this view with some values replaced (for links between views)."""
+        from urllib.parse import urlencode
+
+        values = {"view": self.view, "status": self.status, "channel": self.channel, "tag": self.tag}
+        values |= {"brand": self.brand, "q": self.q, **override}
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def my_teams(session: Session, actor: Actor) -> list[str]:
+    teams = service.list_of(session, Team, 500, 0)["items"]
+    return [t["id"] for t in teams if actor.id in t["members"]]
+
+
+def _common(f: Filters) -> dict[str, Any]:
+    return {
+        "status": f.statuses(),
+        "channel_type": f.channel or None,
+        "tag": f.tag or None,
+        "brand_id": f.brand or None,
+        "q": f.q or None,
+    }
+
+
+def _due_key(c: dict[str, Any]) -> tuple[bool, str, str]:
+    due = c["sla"]["next_due_at"]
+    return (due is None, due or "", c["id"])
+
+
+def listing(session: Session, actor: Actor, f: Filters, now: dt.datetime) -> list[dict[str, Any]]:
+    """The view's conversations, soonest SLA due first (nothing due last), at most PAGE_SIZE."""
+    common = _common(f)
+    lc = conversations.list_conversations
+    if f.view == "mine":
+        return lc(session, assignee_id=actor.id, sort="due", limit=PAGE_SIZE, **common)["items"]  # type: ignore[no-any-return]
+    if f.view == "unassigned":
+        return lc(session, unassigned=True, sort="due", limit=PAGE_SIZE, **common)["items"]  # type: ignore[no-any-return]
+    if f.view == "teams":
+        # One page per team (people sit in a few teams), merged in due order.
+        rows: dict[str, dict[str, Any]] = {}
+        for team in my_teams(session, actor):
+            for c in lc(session, team_id=team, sort="due", limit=PAGE_SIZE, **common)["items"]:
+                rows[c["id"]] = c
+        return sorted(rows.values(), key=_due_key)[:PAGE_SIZE]
+    items: list[dict[str, Any]] = lc(session, sort="due", limit=PAGE_SIZE, **common)["items"]
+    if f.view == "breaching":
+        # Sorted soonest first, so everything due within the hour is at the head of the page.
+        limit = now + BREACHING_WINDOW
+        return [
+            c
+            for c in items
+            if c["sla"]["next_due_at"] and dt.datetime.fromisoformat(c["sla"]["next_due_at"]) <= limit
+        ]
+    return items
+
+
+def count(session: Session, actor: Actor, f: Filters, now: dt.datetime, teams: list[str]) -> int:
+    """How many conversations the view holds (the same filters as ``list_conversations``)."""
+    q = select(func.count()).select_from(Conversation).where(Conversation.merged_into_id.is_(None))
+    if (statuses := f.statuses()) is not None:
+        q = q.where(Conversation.status.in_(statuses))
+    if f.view == "mine":
+        q = q.where(Conversation.assignee_id == actor.id)
+    elif f.view == "unassigned":
+        q = q.where(Conversation.assignee_id.is_(None))
+    elif f.view == "teams":
+        if not teams:
+            return 0
+        q = q.where(Conversation.team_id.in_(teams))
+    elif f.view == "breaching":
+        q = q.where(Conversation.next_due_at <= now + BREACHING_WINDOW)
+    if f.channel:
+        q = q.where(Conversation.last_channel_id.in_(select(Channel.id).where(Channel.type == f.channel)))
+    if f.brand:
+        q = q.where(Conversation.brand_id == f.brand)
+    if f.tag:
+        q = q.where(func.lower(cast(Conversation.tags, String)).contains(f'"{f.tag}"'))
+    if f.q:
+        like = f"%{f.q.lower()}%"
+        q = q.where(
+            or_(
+                func.lower(Conversation.subject).like(like),
+                Conversation.id.in_(
+                    select(Message.conversation_id).where(func.lower(Message.text).like(like))
+                ),
+            )
+        )
+    return int(session.scalar(q) or 0)
+
+
+def matches(session: Session, actor: Actor, f: Filters, conv: dict[str, Any], now: dt.datetime) -> bool:
+    """Whether one conversation belongs in the view: decides if a live update inserts or drops a row."""
+    if conv["merged_into_id"]:
+        return False
+    statuses = f.statuses()
+    if statuses is not None and conv["status"] not in statuses:
+        return False
+    if f.view == "mine" and conv["assignee_id"] != actor.id:
+        return False
+    if f.view == "unassigned" and conv["assignee_id"] is not None:
+        return False
+    if f.view == "teams" and conv["team_id"] not in my_teams(session, actor):
+        return False
+    if f.view == "breaching":
+        due = conv["sla"]["next_due_at"]
+        if not due or dt.datetime.fromisoformat(due) > now + BREACHING_WINDOW:
+            return False
+    if f.tag and f.tag not in conv["tags"]:
+        return False
+    if f.brand and conv["brand_id"] != f.brand:
+        return False
+    if f.channel or f.q:
+        # The channel and the text search are the list query's business: ask it about this customer.
+        found = conversations.list_conversations(
+            session, customer_id=conv["customer_id"], limit=100, **_common(f)
+        )["items"]
+        return any(c["id"] == conv["id"] for c in found)
+    return True
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Names for the ids a page shows: people, channels, teams, brands (all short tables)."""
+
+    users: dict[str, str]
+    channels: dict[str, dict[str, str]]
+    teams: dict[str, str]
+    brands: dict[str, str]
+
+    def channel_type(self, channel_id: str | None) -> str:
+        return self.channels.get(channel_id or "", {}).get("type", "")
+
+
+def lookups(session: Session) -> Lookups:
+    users = {
+        uid: name or email
+        for uid, name, email in session.execute(
+            select(User.id, User.name, User.email)
+            .where(User.disabled_at.is_(None), User.role.in_(("admin", "supervisor", "agent")))
+            .order_by(User.name, User.email)
+        )
+    }
+    channels = {
+        cid: {"type": type_, "name": name}
+        for cid, type_, name in session.execute(
+            select(Channel.id, Channel.type, Channel.name).order_by(Channel.name)
+        )
+    }
+    teams: dict[str, str] = dict(session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
+    brands: dict[str, str] = dict(session.execute(select(Brand.id, Brand.name).order_by(Brand.name)).all())
+    return Lookups(users, channels, teams, brands)
+
+
+# ---- template filters ----------------------------------------------------------------------------
+def _due(value: str | None, now: dt.datetime | None = None) -> str:
+    """'in 42 min', '3 h overdue': how an agent reads an SLA deadline at a glance."""
+    if not value:
+        return "—"
+    left = dt.datetime.fromisoformat(value) - (now or dt.datetime.now(dt.UTC))
+    minutes = int(abs(left.total_seconds()) // 60)
+    span = (
+        f"{minutes} min"
+        if minutes < 120
+        else f"{minutes // 60} h"
+        if minutes < 2880
+        else f"{minutes // 1440} d"
+    )
+    return f"in {span}" if left.total_seconds() >= 0 else f"{span} overdue"
+
+
+def _due_class(value: str | None) -> str:
+    if not value:
+        return "due-none"
+    left = dt.datetime.fromisoformat(value) - dt.datetime.now(dt.UTC)
+    return "due-late" if left.total_seconds() < 0 else "due-soon" if left <= BREACHING_WINDOW else "due-ok"
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{minor / 100:,.2f} {currency}"
+
+
+templates.env.filters["due"] = _due
+templates.env.filters["due_class"] = _due_class
+templates.env.filters["money"] = _money
