@@ -12,7 +12,16 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from amity.accounts.roles import Perm
-from amity.web import ui_admin_access, ui_admin_channels, ui_admin_people, ui_admin_setup
+from amity.web import (
+    ui_admin_channels,
+    ui_admin_people,
+    ui_admin_rules,
+    ui_admin_setup,
+    ui_admin_sla,
+    ui_admin_teams,
+    ui_admin_tokens,
+    ui_admin_webhooks,
+)
 from amity.web.ui_admin_kit import admin_page
 from amity.web.ui_base import forbidden, signed_in
 
@@ -80,7 +89,14 @@ def admin_index(request: Request) -> Response:
     return admin_page(page, "admin.html", title="Admin", sections=sections)
 
 
-router.include_router(ui_admin_channels.router)
-router.include_router(ui_admin_people.router)
-router.include_router(ui_admin_setup.router)
-router.include_router(ui_admin_access.router)
+for _section in (
+    ui_admin_channels,
+    ui_admin_teams,
+    ui_admin_people,
+    ui_admin_rules,
+    ui_admin_sla,
+    ui_admin_setup,
+    ui_admin_tokens,
+    ui_admin_webhooks,
+):
+    router.include_router(_section.router)
