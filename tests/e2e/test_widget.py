@@ -8,6 +8,9 @@ AMITY_TEST_DATABASE_URL, PostgreSQL (the ``database`` fixture of tests/conftest.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import html
 import itertools
 import os
@@ -41,6 +44,7 @@ from tests.helpers import identity_owner
 pytestmark = pytest.mark.e2e
 
 KEY_PREFIX = "amity.chat."
+SITE_SECRET = "site-signing-secret-0123456789"
 
 
 # ---- a live Amity and a shop on another origin ---------------------------------------------------
@@ -400,6 +404,42 @@ def test_a_visitor_leaves_their_email_and_a_link_on_the_page_opens_the_chat_with
     # The claimed email joins the visitor's profile (unverified), so the agent sees who it might be.
     owner = identity_owner(amity.app, "email", "ana.lima@example.com")
     assert owner is not None and owner == identity_owner(amity.app, "device", f"chat-{visitor_id}")
+
+
+def identity_token(claims: dict[str, Any], secret: str = SITE_SECRET) -> str:
+    """As the website's server signs it (docs/channels/chat.md, "Identity tokens")."""
+    payload = base64.urlsafe_b64encode(dumps(claims).encode()).decode().rstrip("=")
+    return payload + "." + hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def test_a_signed_in_visitor_is_verified_and_an_expired_token_falls_back_to_anonymous(
+    amity: Amity, shop: Shop, contexts: Callable[[], BrowserContext]
+) -> None:
+    body = {
+        "type": "chat",
+        "name": "signed-in chat",
+        "config": {"allowed_origins": [shop.origin], "identity_secret": SITE_SECRET},
+    }
+    signed = amity.api("POST", "/api/v1/channels", amity.admin, json=body)
+    token = identity_token({"email": "rita@example.com", "name": "Rita", "exp": int(time.time()) + 600})
+    page = contexts().new_page()
+    page.goto(shop.page_url(signed["id"], **{"identity-token": token}))
+    open_chat(page)
+    write(page, "Where is my order A-77?")
+    m = stored(amity.app, "Where is my order A-77?")
+    assert m.meta["chat"]["verified"] is True
+    assert identity_owner(amity.app, "email", "rita@example.com") == (
+        identity_owner(amity.app, "device", f"chat-{m.meta['chat']['visitor_id']}")
+    )
+    # The site vouched for her: she is not asked for her email.
+    expect(page.get_by_label("Leave your email so we can reply if you go.")).to_be_hidden()
+
+    stale = identity_token({"email": "rita@example.com", "exp": int(time.time()) - 60})
+    other = contexts().new_page()
+    other.goto(shop.page_url(signed["id"], **{"identity-token": stale}))
+    open_chat(other)
+    write(other, "Hello from a page cached too long")
+    assert stored(amity.app, "Hello from a page cached too long").meta["chat"]["verified"] is False
 
 
 def test_a_site_that_is_not_allowed_gets_an_honest_message_and_nothing_is_stored(

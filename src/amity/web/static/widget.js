@@ -341,7 +341,9 @@
     });
   }
 
-  function fieldOf(data) { return data && data.errors && data.errors[0] ? data.errors[0].field : ""; }
+  function fieldOf(data) {
+    return String((data && data.errors && data.errors[0] && data.errors[0].field) || "");
+  }
 
   function connect() {
     if (state.ws || state.connecting || state.stopped) { return; }
@@ -351,13 +353,18 @@
     session().then(function (res) {
       state.connecting = false;
       var field = fieldOf(res.data);
-      if (res.status === 401 && field === "visitor_token") {
+      var refused = res.status === 401 || res.status === 422;
+      if (refused && field === "visitor_token") {
         save("visitor_token", null); // forged, expired or another channel's: start afresh
         state.messages = {};
         connect();
         return;
       }
-      if (res.status === 401) { options.identityToken = null; connect(); return; } // a stale identity token
+      if (refused && field.indexOf("identity_token") === 0 && options.identityToken) {
+        options.identityToken = null; // expired or mis-signed: carry on as an anonymous visitor
+        connect();
+        return;
+      }
       if (res.status === 403) { stop("Chat is not available on this site."); return; }
       if (res.status === 404) { stop("This chat does not exist."); return; }
       if (res.status === 409) { stop("Chat is closed right now."); return; }
