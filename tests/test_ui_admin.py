@@ -555,3 +555,34 @@ def test_an_admin_token_cannot_open_the_pages(client: TestClient, app: App) -> N
 def test_csrf_helper_finds_the_token(client: TestClient, app: App) -> None:
     sign_in(client, app, "admin")
     assert csrf(client.get("/admin").text)
+
+
+def test_edits_and_deletes_are_refused_on_the_page_when_the_action_refuses(
+    client: TestClient, app: App
+) -> None:
+    ids = seeded(app)
+    other = perform(app, SYSTEM, people.create_team, {"name": "Sales"}, utcnow())
+    token = sign_in(client, app, "admin")
+    # The tier is served by a team: deleting it is a 409, said above the form of the tier's page.
+    r = client.post(f"/admin/tiers/{ids['tier']}/delete", data={"csrf": token})
+    assert r.status_code == 409 and "served by a team" in r.text
+    # Renaming a team to a taken name: the message sits under Name and the typed values stay.
+    r = client.post(f"/admin/teams/{other.id}", data={"csrf": token, "name": "returns", "strategy": "manual"})
+    assert r.status_code == 409 and "is taken" in error_of(r.text, "name")
+    assert value_of(r.text, "name") == "returns" and re.search(r'<option value="manual" selected>', r.text)
+    r = client.post(
+        f"/admin/teams/{other.id}", data={"csrf": token, "name": "Sales EU", "strategy": "manual"}
+    )
+    assert r.status_code == 200 and "Changes saved." in r.text
+    with app.db.read() as s:
+        team = s.get(Team, other.id)
+        assert team is not None and (team.name, team.strategy) == ("Sales EU", "manual")
+    assert audit(app, "team.updated")[0].details == {"name": "Sales EU", "strategy": "manual"}
+    # A team a routing rule sends work to cannot be deleted; the routing rule can, then the team.
+    r = client.post(f"/admin/teams/{ids['team']}/delete", data={"csrf": token})
+    assert r.status_code == 409 and "routing rule" in r.text
+    client.post(f"/admin/routing/{ids['rule']}/delete", data={"csrf": token})
+    r = client.post(f"/admin/teams/{ids['team']}/delete", data={"csrf": token}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/admin/teams?notice=deleted")
+    with app.db.read() as s:
+        assert s.get(Team, ids["team"]) is None and s.get(RoutingRule, ids["rule"]) is None

@@ -64,6 +64,12 @@ class Resource:
     list_template: str = "admin_list.html"
     side: Callable[[Page, Any], dict[str, Any]] = field(default=lambda page, row: {})
     perm: Perm = Perm.SERVICE_MANAGE
+    plural: str = ""  # default: noun + "s"
+    article: str = "a"
+
+    @property
+    def many(self) -> str:
+        return self.plural or self.noun + "s"
 
     def url(self, row: Any | None = None) -> str:
         return f"/admin/{self.slug}" + (f"/{row.id}" if row is not None else "")
@@ -99,11 +105,11 @@ def list_page(
         status,
         title=res.title,
         intro=res.intro,
-        list_title=f"{len(rows)} {res.title.lower()}",
+        list_title=f"{len(rows)} {res.noun if len(rows) == 1 else res.many}",
         columns=list(res.columns),
         rows=rows,
-        empty=f"No {res.title.lower()} yet.",
-        form_title=f"Add a {res.noun}",
+        empty=f"No {res.many} yet.",
+        form_title=f"Add {res.article} {res.noun}",
         fields=res.fields(page, None),
         form=form if form is not None else dict(res.empty_form),
         errors=errors or {},

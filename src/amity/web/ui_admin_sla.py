@@ -124,6 +124,8 @@ POLICIES = Resource(
     slug="sla",
     title="SLA policies",
     noun="SLA policy",
+    plural="SLA policies",
+    article="an",
     intro="Targets in minutes for the first response, each next response and resolution. "
     "The first enabled policy whose conditions match a conversation applies.",
     model=SlaPolicy,
