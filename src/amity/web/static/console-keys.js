@@ -49,7 +49,7 @@
     }
     if (toggle) {
       toggle.checked = asNote;
-      toggle.dispatchEvent(new Event("change"));
+      toggle.dispatchEvent(new Event("change", { bubbles: true }));
     }
     box.focus();
   }
