@@ -406,6 +406,35 @@ def test_a_visitor_leaves_their_email_and_a_link_on_the_page_opens_the_chat_with
     assert owner is not None and owner == identity_owner(amity.app, "device", f"chat-{visitor_id}")
 
 
+def test_a_dropped_connection_is_retried_with_backoff_and_what_was_written_meanwhile_is_sent_once(
+    amity: Amity, shop: Shop, chat: dict[str, Any], contexts: Callable[[], BrowserContext]
+) -> None:
+    page = contexts().new_page()
+    sockets: list[WebSocketRoute] = []
+
+    def flaky(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        if len(sockets) == 1:
+            ws.close(code=1011, reason="server error; reconnect later")  # as a restarting server would
+            return
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/chat/ws"), flaky)
+    page.goto(shop.page_url(chat["id"]))
+    dialog = open_chat(page)
+    expect(dialog.get_by_role("status")).to_contain_text("Connection lost. Reconnecting in")
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("Written while offline")
+    box.press("Enter")
+    expect(page.locator("li.msg.pending", has_text="Written while offline")).to_have_count(1)
+    # The retry (about a second later) connects; the waiting message goes with its client_id.
+    expect(page.locator("li.msg.in[data-id]", has_text="Written while offline")).to_have_count(1)
+    expect(page.locator("li.msg.pending")).to_have_count(0)
+    expect(dialog.get_by_role("status")).to_be_hidden()  # empty again once connected
+    assert len(sockets) == 2
+    stored(amity.app, "Written while offline")  # exactly once
+
+
 def identity_token(claims: dict[str, Any], secret: str = SITE_SECRET) -> str:
     """As the website's server signs it (docs/channels/chat.md, "Identity tokens")."""
     payload = base64.urlsafe_b64encode(dumps(claims).encode()).decode().rstrip("=")
