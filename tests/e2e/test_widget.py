@@ -284,10 +284,14 @@ def test_a_visitor_chats_from_another_site_and_the_agents_reply_appears_live(
     assert mine.meta["chat"] == {"visitor_id": visitor_id, "verified": False}
     assert identity_owner(amity.app, "device", f"chat-{visitor_id}") is not None
 
+    # The transcript is a live region: bubbles already shown are kept, not rebuilt (a rebuilt log is
+    # read out again from the top by screen readers). A mark on the visitor's bubble must survive.
+    page.locator(f"li[data-id='{mine.id}']").evaluate("li => li.setAttribute('data-probe', 'kept')")
     reply_id = agent_replies(amity, mine.conversation_id, "Yes! Porto has a 6.5 in stock.")
     reply = page.locator(f"li.msg.out[data-id='{reply_id}']")
     expect(reply).to_contain_text("Yes! Porto has a 6.5 in stock.")
     expect(reply).to_contain_text("Agent")
+    expect(page.locator(f"li[data-id='{mine.id}']")).to_have_attribute("data-probe", "kept")
     with amity.app.db.read() as s:
         delivered = s.get(Message, reply_id)
         assert delivered is not None and delivered.delivery_status == "delivered"

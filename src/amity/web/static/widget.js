@@ -222,12 +222,35 @@
     if (m.direction === "in") { return "You"; }
     return m.author_type === "system" ? titleText.textContent : "Agent";
   }
-  function bubble(kind, whoText, text) {
-    var li = el("li", { "class": "msg " + kind });
-    li.appendChild(el("span", { "class": "who", text: whoText }));
+  var nodes = {}; // key ("m:<id>", "c:<client_id>", "greeting") -> its <li>, kept between renders
+
+  function bubble(key, kind, whoText, text) {
+    // Nodes are created once and then reused: the log is a live region, and a rebuilt transcript would
+    // be read out again from the top by screen readers on every new message.
+    var li = nodes[key];
+    if (!li) {
+      li = el("li", {}, [el("span", { "class": "who" }), document.createTextNode("")]);
+      nodes[key] = li;
+    }
+    li.className = "msg " + kind;
+    if (li.firstChild.textContent !== whoText) { li.firstChild.textContent = whoText; }
     // Text only, never HTML: the transcript is put in someone else's page.
-    li.appendChild(document.createTextNode(text));
+    if (li.childNodes[1].nodeValue !== text) { li.childNodes[1].nodeValue = text; }
     return li;
+  }
+  function mark(li, p) {
+    // "sending", "failed" or "" (stored), written into the node only when it changes.
+    var now = p ? (p.failed ? "failed" : "sending") : "";
+    if ((li.getAttribute("data-state") || "") === now) { return; }
+    li.setAttribute("data-state", now);
+    Array.prototype.slice.call(li.querySelectorAll(".extra")).forEach(function (x) { li.removeChild(x); });
+    if (!p) { return; }
+    li.appendChild(el("span", { "class": "sr-only extra", text: p.failed ? " (not sent)" : " (sending)" }));
+    if (p.failed) {
+      var retry = el("button", { type: "button", "class": "retry extra", text: "Not sent. Retry" });
+      retry.addEventListener("click", function () { p.failed = false; render(); flush(); });
+      li.appendChild(retry);
+    }
   }
   function render() {
     var atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
@@ -236,24 +259,35 @@
       return (Date.parse(a.created_at) - Date.parse(b.created_at)) || (a.id < b.id ? -1 : 1);
     });
     var items = [];
-    if (state.greeting) { items.push(bubble("greeting", titleText.textContent, state.greeting)); }
+    if (state.greeting) { items.push(bubble("greeting", "greeting", titleText.textContent, state.greeting)); }
     list.forEach(function (m) {
-      var li = bubble(m.direction === "in" ? "in" : "out", who(m), m.text);
+      var key = "m:" + m.id;
+      if (!nodes[key] && m.client_id && nodes["c:" + m.client_id]) {
+        nodes[key] = nodes["c:" + m.client_id]; // the pending bubble becomes the stored message
+        delete nodes["c:" + m.client_id];
+      }
+      var li = bubble(key, m.direction === "in" ? "in" : "out", who(m), m.text);
       li.setAttribute("data-id", m.id);
+      li.removeAttribute("data-client-id");
+      mark(li, null);
       items.push(li);
     });
     state.pending.forEach(function (p) {
-      var li = bubble("in pending" + (p.failed ? " failed" : ""), "You", p.text);
+      var li = bubble("c:" + p.client_id, "in pending" + (p.failed ? " failed" : ""), "You", p.text);
       li.setAttribute("data-client-id", p.client_id);
-      li.appendChild(el("span", { "class": "sr-only", text: p.failed ? " (not sent)" : " (sending)" }));
-      if (p.failed) {
-        var retry = el("button", { type: "button", "class": "retry", text: "Not sent. Retry" });
-        retry.addEventListener("click", function () { p.failed = false; render(); flush(); });
-        li.appendChild(retry);
-      }
+      mark(li, p);
       items.push(li);
     });
-    log.replaceChildren.apply(log, items);
+    var wanted = items;
+    Object.keys(nodes).forEach(function (key) {
+      if (wanted.indexOf(nodes[key]) < 0) { delete nodes[key]; }
+    });
+    Array.prototype.slice.call(log.children).forEach(function (child) {
+      if (wanted.indexOf(child) < 0) { log.removeChild(child); }
+    });
+    items.forEach(function (li, i) {
+      if (log.children[i] !== li) { log.insertBefore(li, log.children[i] || null); }
+    });
     if (atBottom || state.open) { log.scrollTop = log.scrollHeight; }
     var wrote = list.some(function (m) { return m.direction === "in"; }) || state.pending.length > 0;
     identifyForm.hidden = !wrote || state.verified || !!state.identified;
