@@ -417,3 +417,35 @@ def test_an_integration_role_may_not_write_from_the_console(
     r = browser.post(f"/conversations/{ana}/reply", data={"csrf": token, "text": "hi"})
     assert r.status_code == 403 and "may not conversations:write" in r.text
     assert 'action="/conversations/' + ana + '/reply"' not in browser.get(f"/conversations/{ana}").text
+
+
+def test_a_tier_that_may_approve_opens_approvals_and_decides_up_to_its_own_limit(
+    client: TestClient, app: App, desk: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    admin = auth(tokens["admin"])
+    lead, lead_token, lead_id = signed_in(client, app, "agent")
+    assert lead.get("/approvals").status_code == 403  # no tier yet
+    tier = client.post(
+        "/api/v1/tiers",
+        json={"name": "Leads", "level": 3, "may_approve": True, "limits": {"refund": {"EUR": 5000}}},
+        headers=admin,
+    ).json()
+    r = client.patch(f"/api/v1/agents/{lead_id}", json={"tier_id": tier["id"]}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert lead.get("/approvals").status_code == 200
+    assert 'href="/approvals"' not in lead.get("/inbox").text  # the link is for the roles that decide
+
+    asker, ask_token, _ = signed_in(client, app, "supervisor")
+    bo = desk["bo"]["conversation_id"]
+    asker.post(
+        f"/conversations/{bo}/approval",
+        data={"csrf": ask_token, "kind": "refund", "amount": "80", "currency": "EUR", "reason": "late"},
+    )
+    with app.db.read() as s:
+        apr = s.scalars(select(Approval)).one()
+    r = lead.post(f"/approvals/{apr.id}/decide", data={"csrf": lead_token, "decision": "approved"})
+    assert r.status_code == 403 and "above what tier" in r.text
+    r = lead.post(
+        f"/approvals/{apr.id}/decide", data={"csrf": lead_token, "decision": "denied"}, follow_redirects=False
+    )
+    assert r.status_code == 303

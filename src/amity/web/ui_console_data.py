@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, case, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from amity.accounts.models import User
@@ -34,7 +34,7 @@ VIEWS = (
 VIEW_NAMES = dict(VIEWS)
 BREACHING_WINDOW = dt.timedelta(hours=1)
 PAGE_SIZE = 50
-__all__ = ["LIVE", "PRIORITIES", "STATUSES", "VIEWS", "Filters", "Lookups", "count", "listing", "lookups"]
+__all__ = ["LIVE", "PRIORITIES", "STATUSES", "VIEWS", "Filters", "Lookups", "counts", "listing", "lookups"]
 
 
 @dataclass(frozen=True)
@@ -128,21 +128,21 @@ def listing(session: Session, actor: Actor, f: Filters, now: dt.datetime) -> lis
     return items
 
 
-def count(session: Session, actor: Actor, f: Filters, now: dt.datetime, teams: list[str]) -> int:
-    """How many conversations the view holds (the same filters as ``list_conversations``)."""
-    q = select(func.count()).select_from(Conversation).where(Conversation.merged_into_id.is_(None))
+def counts(session: Session, actor: Actor, f: Filters, now: dt.datetime) -> dict[str, int]:
+    """How many conversations each view holds under the same narrowing filters (status, channel,
+    brand, tag, text) as ``list_conversations``: one query, a conditional sum per view."""
+    teams = my_teams(session, actor)
+    views = {
+        "mine": Conversation.assignee_id == actor.id,
+        "unassigned": Conversation.assignee_id.is_(None),
+        "teams": Conversation.team_id.in_(teams) if teams else false(),
+        "breaching": Conversation.next_due_at <= now + BREACHING_WINDOW,
+        "all": true(),
+    }
+    q = select(*(func.coalesce(func.sum(case((cond, 1), else_=0)), 0) for cond in views.values()))
+    q = q.select_from(Conversation).where(Conversation.merged_into_id.is_(None))
     if (statuses := f.statuses()) is not None:
         q = q.where(Conversation.status.in_(statuses))
-    if f.view == "mine":
-        q = q.where(Conversation.assignee_id == actor.id)
-    elif f.view == "unassigned":
-        q = q.where(Conversation.assignee_id.is_(None))
-    elif f.view == "teams":
-        if not teams:
-            return 0
-        q = q.where(Conversation.team_id.in_(teams))
-    elif f.view == "breaching":
-        q = q.where(Conversation.next_due_at <= now + BREACHING_WINDOW)
     if f.channel:
         q = q.where(Conversation.last_channel_id.in_(select(Channel.id).where(Channel.type == f.channel)))
     if f.brand:
@@ -159,7 +159,8 @@ def count(session: Session, actor: Actor, f: Filters, now: dt.datetime, teams: l
                 ),
             )
         )
-    return int(session.scalar(q) or 0)
+    row = session.execute(q).one()
+    return {view: int(n) for view, n in zip(views, row, strict=True)}
 
 
 def matches(session: Session, actor: Actor, f: Filters, conv: dict[str, Any], now: dt.datetime) -> bool:

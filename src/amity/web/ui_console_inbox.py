@@ -19,20 +19,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def _counts(page: Page, f: data.Filters) -> list[dict[str, Any]]:
-    now = now_of(page.app)
     with page.app.db.read() as s:
-        teams = data.my_teams(s, page.actor)
-        return [
-            {
-                "view": key,
-                "label": label,
-                "count": data.count(
-                    s, page.actor, data.Filters(key, f.status, f.channel, f.tag, f.brand, f.q), now, teams
-                ),
-                "query": f.query(view=key),
-            }
-            for key, label in data.VIEWS
-        ]
+        n = data.counts(s, page.actor, f, now_of(page.app))
+    return [
+        {"view": key, "label": label, "count": n[key], "query": f.query(view=key)}
+        for key, label in data.VIEWS
+    ]
 
 
 @router.get("/inbox")
