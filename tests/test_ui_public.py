@@ -142,7 +142,8 @@ def test_the_help_centre_wears_the_brand_of_the_chat_that_allows_this_site(
     html = client.get("/help").text
     assert "<title>Help centre · Shoebox</title>" in html
     assert '<script src="/widget.js?v=' in html and f'data-channel="{ours["id"]}"' in html
-    assert 'data-title="Shoebox"' in html and "data-amity-open" in html
+    assert 'data-title="Shoebox"' in html and 'data-color="#ffd400"' in html  # the widget matches the page
+    assert "data-amity-open" in html
     assert 'href="mailto:help@shoebox.example"' in html
     css_url = re.search(r'href="(/public/brand\.css\?v=[0-9a-f]+)"', html)
     assert css_url

@@ -387,6 +387,7 @@ def test_a_visitor_leaves_their_email_and_a_link_on_the_page_opens_the_chat_with
     amity: Amity, shop: Shop, chat: dict[str, Any], contexts: Callable[[], BrowserContext]
 ) -> None:
     page = contexts().new_page()
+    errors = watch_console(page)
     page.goto(shop.page_url(chat["id"], title="Shoebox help", color="#7c2d12"))
     page.get_by_role("link", name="Ask about this shoe").click()
     dialog = page.get_by_role("dialog", name="Shoebox help")  # data-title wins over the brand name
@@ -408,6 +409,7 @@ def test_a_visitor_leaves_their_email_and_a_link_on_the_page_opens_the_chat_with
     # The claimed email joins the visitor's profile (unverified), so the agent sees who it might be.
     owner = identity_owner(amity.app, "email", "ana.lima@example.com")
     assert owner is not None and owner == identity_owner(amity.app, "device", f"chat-{visitor_id}")
+    assert errors == [], errors  # the text box grows through the CSSOM, which the shop's CSP allows
 
 
 def test_a_dropped_connection_is_retried_with_backoff_and_what_was_written_meanwhile_is_sent_once(

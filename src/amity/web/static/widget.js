@@ -317,7 +317,7 @@
       panel.hidden = false;
       render();
     }
-    if (prefill && !textarea.value) { textarea.value = prefill; }
+    if (prefill && !textarea.value) { textarea.value = prefill; fit(); }
     connect(); // the socket opens when the visitor first needs it, not on every page view
     textarea.focus();
     textarea.setSelectionRange(textarea.value.length, textarea.value.length);
@@ -505,6 +505,7 @@
     var p = { client_id: newClientId(), text: text, failed: false };
     state.pending.push(p);
     textarea.value = "";
+    fit();
     render();
     if (!send({ type: "message", text: p.text, client_id: p.client_id })) {
       say("Not connected; your message goes as soon as we are.");
@@ -518,6 +519,13 @@
       composer.requestSubmit ? composer.requestSubmit() : composer.dispatchEvent(new Event("submit", { cancelable: true }));
     }
   });
+  function fit() {
+    // The box grows with what is written, up to its CSS max-height. Setting a property through the
+    // CSSOM is not an inline style attribute, so a strict host CSP allows it.
+    textarea.style.height = "auto";
+    textarea.style.height = textarea.scrollHeight + 2 + "px";
+  }
+  textarea.addEventListener("input", fit);
   textarea.addEventListener("input", function () {
     var now = Date.now();
     if (now - state.lastTyping >= TYPING_EVERY_MS && textarea.value.trim()) {
