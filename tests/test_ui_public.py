@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from amity.core.actions import App
 from amity.web.ui_base import SECURITY_HEADERS
 from amity.web.ui_public import text_on
 from tests.conftest import auth
@@ -149,6 +150,14 @@ def test_the_help_centre_wears_the_brand_of_the_chat_that_allows_this_site(
     assert css_url
     css = client.get(css_url.group(1)).text
     assert "--brand: #ffd400;" in css and "--brand-on: #111111;" in css
+
+
+def test_the_help_centres_chat_is_found_by_the_public_url_when_one_is_set(
+    app: App, client: TestClient, admin: dict[str, str]
+) -> None:
+    app.settings.public_url = "https://help.shoebox.example/support"  # Amity behind a proxy, under a path
+    mine = chat_channel(client, admin, ["https://help.shoebox.example"])
+    assert f'data-channel="{mine["id"]}"' in client.get("/help").text
 
 
 def test_without_a_chat_for_this_site_the_first_brand_is_worn(

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -134,10 +135,13 @@ class Site:
 def _own_origins(request: Request, app: App) -> list[str]:
     # What a browser on these pages sends as Origin: this server as the outside world reaches it
     # (AMITY_PUBLIC_URL), or as this request reached it when that is not configured.
-    seen = [str(request.base_url).rstrip("/")]
-    if app.settings.public_url:
-        seen.insert(0, app.settings.public_url.rstrip("/"))
-    return seen
+    # An origin is scheme://host[:port]: a public URL with a path (Amity under /support) loses it.
+    urls = (
+        [app.settings.public_url, str(request.base_url)]
+        if app.settings.public_url
+        else [str(request.base_url)]
+    )
+    return [f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)]
 
 
 def site(request: Request, app: App) -> Site:
