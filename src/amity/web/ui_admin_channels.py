@@ -186,7 +186,7 @@ def _toggle(c: Channel) -> Button:
 
 
 # ---- create -----------------------------------------------------------------------------------------
-def _new_form(page: Page, type_: str, form: Form, errors: Errors, status: int = 200) -> Response:
+def _new_form(page: Page, type_: str, form: Form, errors: dict[str, str], status: int = 200) -> Response:
     return admin_page(
         page,
         "admin_channel.html",
@@ -224,7 +224,7 @@ async def new_channel_submit(request: Request, type: str = "") -> Response:
     if type not in CHANNEL_TYPES:
         return _not_found(page, f"There is no channel type '{type}'.")
     fields = names(_fields(page, type, None))
-    errors: Errors = {}
+    errors = Errors()
     config = config_from(type, form, errors, editing=False)
     data = {
         "type": type,
@@ -248,7 +248,7 @@ def _edit_form(
     page: Page,
     channel: Channel,
     form: Form | None,
-    errors: Errors,
+    errors: dict[str, str],
     status: int = 200,
     notice: str | None = None,
 ) -> Response:
@@ -313,7 +313,7 @@ async def channel_submit(request: Request, channel_id: str) -> Response:
     if isinstance(channel, Response):
         return channel
     fields = names(_fields(page, channel.type, channel.config))
-    errors: Errors = {}
+    errors = Errors()
     config = config_from(channel.type, form, errors, editing=True)
     data = {"name": text(form, "name"), "config": config, "brand_id": text(form, "brand_id")}
     body = validate(ChannelPatch, data, fields, errors)
@@ -343,7 +343,7 @@ async def _set_enabled(request: Request, channel_id: str, enabled: bool) -> Resp
     channel = _load(page, channel_id)
     if isinstance(channel, Response):
         return channel
-    errors: Errors = {}
+    errors = Errors()
     if attempt(page, ["enabled"], errors, actions.update_channel, channel.id, enabled=enabled) is None:
         # Enabling can collide with another channel that took the same address meanwhile.
         status = status_of(errors)

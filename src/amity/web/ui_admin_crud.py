@@ -83,7 +83,7 @@ def list_page(
     page: Page,
     res: Resource,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     notice: str | None = None,
     **extra: Any,
@@ -125,7 +125,7 @@ def edit_page(
     res: Resource,
     row: Any,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     notice: str | None = None,
     **extra: Any,
@@ -179,7 +179,7 @@ def register(router: APIRouter, res: Resource) -> None:
         if isinstance(page, Response):
             return page
         fields = names(res.fields(page, None))
-        errors: Errors = {}
+        errors = Errors()
         body = validate(res.create_model, res.parse(form, errors), fields, errors)
         row = (
             None
@@ -207,7 +207,7 @@ def register(router: APIRouter, res: Resource) -> None:
         if row is None:
             return not_found(page, f"There is no {res.noun} {key}.")
         fields = names(res.fields(page, row))
-        errors: Errors = {}
+        errors = Errors()
         body = validate(res.patch_model, res.parse(form, errors), fields, errors)
         done = (
             None
@@ -227,7 +227,7 @@ def register(router: APIRouter, res: Resource) -> None:
         row = load(page, res, key)
         if row is None or res.delete is None:
             return not_found(page, f"There is no {res.noun} {key}.")
-        errors: Errors = {}
+        errors = Errors()
         if attempt(page, [], errors, res.delete, key) is None and errors:
             # A refusal (still in use) names an id, not a form field: shown above the form.
             status = status_of(errors)

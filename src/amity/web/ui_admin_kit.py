@@ -31,7 +31,13 @@ R = TypeVar("R")
 GENERAL = "_"
 
 Form = dict[str, Any]  # field name -> str (or list[str] for multi-choice fields)
-Errors = dict[str, str]
+
+
+class Errors(dict[str, str]):
+    """Refusals keyed by form field, and the HTTP status the page answers with (the first action
+    refusal's: 409 for a conflict, 404 for an unknown id; else 422)."""
+
+    status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def field_for(path: str, fields: Sequence[str]) -> str:
 
 
 def validation_errors(exc: ValidationError, fields: Sequence[str]) -> Errors:
-    errors: Errors = {}
+    errors = Errors()
     for e in exc.errors(include_url=False):
         path = ".".join(str(p) for p in e["loc"])
         msg = str(e["msg"])
@@ -78,7 +84,9 @@ def validation_errors(exc: ValidationError, fields: Sequence[str]) -> Errors:
 
 
 def action_errors(exc: ActionError, fields: Sequence[str]) -> Errors:
-    return {field_for(exc.field or "", fields): exc.message}
+    errors = Errors({field_for(exc.field or "", fields): exc.message})
+    errors.status = exc.status
+    return errors
 
 
 def validate(model: type[M], data: dict[str, Any], fields: Sequence[str], errors: Errors) -> M | None:
@@ -100,12 +108,13 @@ def attempt(
         return perform(page.app, page.actor, fn, *args, **kwargs)
     except ActionError as exc:
         errors.update(action_errors(exc, fields))
-        errors.setdefault("__status__", str(exc.status))
+        if errors.status is None:
+            errors.status = exc.status
         return None
 
 
 def status_of(errors: Errors) -> int:
-    return int(errors.pop("__status__", "422"))
+    return errors.status or 422
 
 
 # ---- reading forms ---------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ EMPTY_USER: Form = {"email": "", "name": "", "role": "agent", "password": ""}
 def _people_page(
     page: Page,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     notice: str | None = None,
 ) -> Response:
@@ -114,7 +114,7 @@ async def people_submit(request: Request) -> Response:
     page, form = await posted(request, PERM)
     if isinstance(page, Response):
         return page
-    errors: Errors = {}
+    errors = Errors()
     if len(text(form, "name")) > 200:
         errors["name"] = "At most 200 characters."
     user = (
@@ -157,7 +157,7 @@ def _person_page(
     page: Page,
     user: User,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     notice: str | None = None,
 ) -> Response:
@@ -215,7 +215,7 @@ async def person_submit(request: Request, user_id: str) -> Response:
     if user is None:
         return not_found(page, f"There is nobody with id {user_id}.")
     fields = names(_agent_fields(page))
-    errors: Errors = {}
+    errors = Errors()
     data = {
         "tier_id": optional(form, "tier_id"),
         "skills": parse_skills(form, "skills", errors, many=True),

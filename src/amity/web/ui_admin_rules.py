@@ -199,7 +199,7 @@ async def _rule_change(request: Request, rule_id: str, fn: Any, *args: Any) -> R
     rule = load(page, RULES, rule_id)
     if rule is None:
         return not_found(page, f"There is no routing rule {rule_id}.")
-    errors: Errors = {}
+    errors = Errors()
     attempt(page, [], errors, fn, rule_id, *args, now_of(page.app))
     if errors:
         status = status_of(errors)

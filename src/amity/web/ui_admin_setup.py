@@ -188,7 +188,7 @@ MACROS = Resource(
 )
 
 
-def preview(page: Page, form: Form) -> tuple[str | None, Errors]:
+def preview(page: Page, form: Form) -> tuple[str | None, dict[str, str]]:
     """The macro as it would read (not saved); a template or data error names the field."""
     body = str(form.get("body", ""))
     conversation = text(form, "preview_conversation")

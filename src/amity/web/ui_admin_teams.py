@@ -223,7 +223,7 @@ def _member_change(page: Page, team_id: str, fn: Any, *args: Any) -> Response:
     team = load(page, TEAMS, team_id)
     if team is None:
         return not_found(page, f"There is no team {team_id}.")
-    errors: Errors = {}
+    errors = Errors()
     if attempt(page, ["user_id"], errors, fn, team_id, *args) is None and errors:
         status = status_of(errors)
         return edit_page(page, TEAMS, team, status=status, member_errors=errors)

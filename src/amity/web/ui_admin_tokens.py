@@ -45,7 +45,7 @@ TOKEN_FIELDS = [
 def _tokens_page(
     page: Page,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     once: dict[str, str] | None = None,
     notice: str | None = None,
@@ -110,7 +110,7 @@ async def token_submit(request: Request) -> Response:
     page, form = await posted(request, PERM)
     if isinstance(page, Response):
         return page
-    errors: Errors = {}
+    errors = Errors()
     if len(text(form, "name")) > 200:
         errors["name"] = "At most 200 characters."
     token = (
@@ -134,7 +134,7 @@ async def token_revoke(request: Request, token_id: str) -> Response:
     page, _ = await posted(request, PERM)
     if isinstance(page, Response):
         return page
-    errors: Errors = {}
+    errors = Errors()
     attempt(page, [], errors, revoke_token, token_id)
     if errors:
         status = status_of(errors)

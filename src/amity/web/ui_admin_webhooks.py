@@ -63,7 +63,7 @@ def _webhook_parse(form: Form) -> dict[str, Any]:
 def _webhooks_page(
     page: Page,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     notice: str | None = None,
 ) -> Response:
@@ -106,7 +106,7 @@ def _webhook_page(
     page: Page,
     sub: WebhookSubscription,
     form: Form | None = None,
-    errors: Errors | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
     once: dict[str, str] | None = None,
     notice: str | None = None,
@@ -177,7 +177,7 @@ async def webhook_submit(request: Request) -> Response:
     if isinstance(page, Response):
         return page
     fields = names(_webhook_fields())
-    errors: Errors = {}
+    errors = Errors()
     body = validate(hooks.WebhookIn, _webhook_parse(form), fields, errors)
     made = (
         None
@@ -216,7 +216,7 @@ async def webhook_save(request: Request, webhook_id: str) -> Response:
     if isinstance(sub, Response):
         return sub
     fields = names(_webhook_fields())
-    errors: Errors = {}
+    errors = Errors()
     body = validate(hooks.WebhookPatch, _webhook_parse(form), fields, errors)
     done = (
         None
@@ -262,7 +262,7 @@ async def webhook_delete(request: Request, webhook_id: str) -> Response:
     page, _ = await posted(request, PERM)
     if isinstance(page, Response):
         return page
-    errors: Errors = {}
+    errors = Errors()
     attempt(page, [], errors, hooks.delete_subscription, webhook_id)
     if errors:
         sub = _load(page, webhook_id)
