@@ -105,6 +105,12 @@
       closeOverlays();
       return;
     }
+    if (event.key === "Tab" && help && !help.hidden) {
+      // A modal dialog keeps focus inside itself; its only control is Close.
+      event.preventDefault();
+      help.querySelector("[data-overlay-close]").focus();
+      return;
+    }
     var el = event.target;
     var typing = el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
     if (typing || event.ctrlKey || event.metaKey || event.altKey) {
