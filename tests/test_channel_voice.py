@@ -51,33 +51,44 @@ def call(client: TestClient, channel_id: str, event: str, call_id: str, frm: str
 
 
 class LiveConsole:
-    """An agent's console as the broadcaster sees it: a subscriber on its own event loop."""
+    """An agent's console as the broadcaster sees it: a subscriber on its own event loop.
+
+    The loop runs in its own thread: a browser test earlier in the same process may leave a loop
+    running in the main thread (Playwright's sync API), where a second one cannot run.
+    """
 
     def __init__(self, app: App) -> None:
         self.broadcaster = app.cache["broadcaster"]
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         agent = Actor(kind="user", id="usr_console", role="agent")
 
         async def subscribe() -> Any:
             return self.broadcaster.subscribe(agent)
 
-        self.sub = self.loop.run_until_complete(subscribe())
+        self.sub = self._run(subscribe())
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
 
     def received(self) -> list[dict[str, Any]]:
         async def drain() -> list[dict[str, Any]]:
-            await asyncio.sleep(0)  # let the updates handed over from other threads land
+            await asyncio.sleep(0.05)  # let the updates handed over from other threads land
             out = []
             while not self.sub.queue.empty():
                 out.append(orjson.loads(self.sub.queue.get_nowait()))
             return out
 
-        return self.loop.run_until_complete(drain())
+        return list(self._run(drain()))
 
     def calls(self) -> list[dict[str, Any]]:
         return [e for e in self.received() if e["event"].startswith("call.")]
 
     def close(self) -> None:
         self.broadcaster.unsubscribe(self.sub)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
         self.loop.close()
 
 

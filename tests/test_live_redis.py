@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -62,7 +63,9 @@ def test_an_event_committed_in_one_process_reaches_a_stream_in_another(
             if marker.encode() in payload:
                 return payload
 
-    payload = asyncio.run(listen())
+    # In a thread of its own: a browser test earlier in this process may keep a loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        payload = pool.submit(asyncio.run, listen()).result(timeout=30)
     assert b'"event":"message.created"' in payload
 
 
