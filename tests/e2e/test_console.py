@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from amity.accounts.actions import create_token
 from amity.channels.signing import sign
+from amity.conversations.actions import update_conversation
 from amity.conversations.models import Message
 from amity.core.actions import SYSTEM, perform
 from tests.e2e.conftest import Live, shoot, sign_in
@@ -28,6 +29,12 @@ _n = itertools.count(1)
 def lines(live: Live) -> dict[str, str]:
     """An API channel (a kiosk) and a phone line on the live server, set up over its HTTP API."""
     token = perform(live.app, SYSTEM, create_token, "e2e-console-admin", "admin")
+    policy = httpx2.post(
+        f"{live.url}/api/v1/sla-policies",
+        json={"name": "E2E standard", "targets": {"*": {"first_response": 30}}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert policy.status_code == 201, policy.text  # so every conversation has a due time to sort by
     made = {}
     for type_, name, secret in [("api", "Kiosk", SECRET), ("voice", "Store line", VOICE_SECRET)]:
         r = httpx2.post(
@@ -74,6 +81,7 @@ def test_an_agent_opens_a_conversation_from_the_inbox_and_replies(
     page.goto("/inbox?view=all")
     row = page.locator(f'tr[data-id="{wrote["conversation_id"]}"]')
     expect(row).to_contain_text("Marta Nunes")
+    expect(row.locator("td.due")).to_contain_text(re.compile(r"in \d+ min"))
     row.get_by_role("link").click()
     expect(page).to_have_url(re.compile(f"/conversations/{wrote['conversation_id']}$"))
     thread = page.locator("#thread")
@@ -205,7 +213,34 @@ def test_a_supervisor_decides_an_approval_and_the_console_works_at_tablet_width(
         )
         assert width <= 820, f"{path} scrolls sideways at tablet width ({width}px): {wide}"
 
-    # The picture in docs/ui.md: the inbox as a supervisor sees it after these tests wrote in.
-    page.set_viewport_size({"width": 1360, "height": 900})
+
+def test_the_inbox_lists_soonest_due_first_with_tags_and_priority(
+    page: Page, live: Live, lines: dict[str, str]
+) -> None:
+    wrote = [
+        write_in(live, lines["api"], name, text)
+        for name, text in [
+            ("Ana Silva", "Shoes out of stock in 6.5?"),
+            ("Tom Baker", "Refund for order A-1042 never arrived"),
+            ("Priya Shah", "Can I change the delivery address?"),
+            ("Luis Ortega", "Loyalty points missing after my visit"),
+        ]
+    ]
+    perform(
+        live.app,
+        SYSTEM,
+        update_conversation,
+        wrote[1]["conversation_id"],
+        priority="urgent",
+        tags=["refund", "vip"],
+    )
+    perform(live.app, SYSTEM, update_conversation, wrote[3]["conversation_id"], tags=["loyalty"])
+    sign_in(page, "agent")
     page.goto("/inbox?view=all")
+    ids = page.locator("#inbox-rows tr[data-row]").evaluate_all("rows => rows.map(r => r.dataset.id)")
+    mine = [w["conversation_id"] for w in wrote]
+    assert [i for i in ids if i in mine] == mine  # same target, so the first to arrive is due first
+    row = page.locator(f'tr[data-id="{mine[1]}"]')
+    expect(row).to_contain_text("urgent")
+    expect(row).to_contain_text("vip")
     shoot(page, "inbox")
