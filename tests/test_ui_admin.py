@@ -20,7 +20,7 @@ from amity.channels.outgoing_api import create_subscription
 from amity.core.actions import SYSTEM, App, perform
 from amity.db import utcnow
 from amity.privacy.models import AuditEntry
-from amity.service import people, setup
+from amity.service import people, queries, setup
 from amity.service.models import (
     AgentProfile,
     Brand,
@@ -32,6 +32,10 @@ from amity.service.models import (
     TeamMember,
     Tier,
 )
+from amity.web.ui_admin_rules import RULES
+from amity.web.ui_admin_setup import BRANDS, CALENDARS, MACROS
+from amity.web.ui_admin_sla import POLICIES
+from amity.web.ui_admin_teams import TEAMS, TIERS
 from tests.e2e.test_ui_http import PASSWORD, csrf, sign_in
 
 LISTS = [
@@ -586,3 +590,31 @@ def test_edits_and_deletes_are_refused_on_the_page_when_the_action_refuses(
     assert (r.status_code, r.headers["location"]) == (303, "/admin/teams?notice=deleted")
     with app.db.read() as s:
         assert s.get(Team, ids["team"]) is None and s.get(RoutingRule, ids["rule"]) is None
+
+
+def test_saving_an_edit_form_unchanged_keeps_every_resource_as_it_was(client: TestClient, app: App) -> None:
+    """What an edit form shows parses back to the same row: the form and the stored shape agree."""
+    ids = seeded(app)
+    now = utcnow()
+    cal = ids["calendar"]
+    perform(app, SYSTEM, setup.update_rule, ids["rule"], {
+        "conditions": {"channel_types": ["email"], "keywords": ["refund"], "customer_traits": {"vip": True},
+                       "business_hours": {"calendar_id": cal, "open": False}},
+        "actions": {"team_id": ids["team"], "tags": ["a"], "skills": {"language": "pt"}, "priority": "high"},
+    }, now)  # fmt: skip
+    perform(app, SYSTEM, setup.update_policy, ids["policy"], {"calendar_id": cal, "pause_on_hold": True}, now)
+    token = sign_in(client, app, "admin")
+    for res, key in [(RULES, "rule"), (POLICIES, "policy"), (CALENDARS, "calendar"), (MACROS, "macro"),
+                     (BRANDS, "brand"), (TIERS, "tier"), (TEAMS, "team")]:  # fmt: skip
+        with app.db.read() as s:
+            row = s.get(res.model, ids[key])
+            before = queries.one(s, res.model, ids[key])
+        r = client.post(
+            f"/admin/{res.slug}/{ids[key]}", data={"csrf": token, **res.values(row)}, follow_redirects=False
+        )
+        assert r.status_code == 303, (res.slug, r.text[:3000])
+        with app.db.read() as s:
+            after = queries.one(s, res.model, ids[key])
+        assert {k: v for k, v in after.items() if k != "updated_at"} == {
+            k: v for k, v in before.items() if k != "updated_at"
+        }, res.slug
