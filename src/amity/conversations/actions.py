@@ -410,10 +410,14 @@ def _reply_channel(ctx: ActionContext, conv: Conversation) -> str | None:
     """Where a reply goes by default: the channel the customer last wrote on that can carry a reply.
     After a phone call that is the chat or email before it (the line itself cannot send); with none
     such, the last channel, so the agent is told why it cannot be used."""
+    last = ctx.session.get(Channel, conv.last_channel_id) if conv.last_channel_id else None
+    if last is not None and registry.kind(last.type).transport is not None:
+        return last.id
+    # Ids are time-ordered as we stored them; created_at is the provider's own clock and may lag.
     rows = ctx.session.execute(
         select(Message.channel_id, Message.channel_type)
         .where(Message.conversation_id == conv.id, Message.direction == "in", Message.channel_id.is_not(None))
-        .order_by(Message.created_at.desc())
+        .order_by(Message.id.desc())
         .limit(50)
     )
     for channel_id, channel_type in rows:
