@@ -30,7 +30,10 @@ class EventBus:
 
     def publish(self, events: list[DomainEvent]) -> None:
         for ev in events:
-            for handler in [*self._handlers.get(ev.name, ()), *self._handlers.get("*", ())]:
+            # Watchers of everything (the live stream, outgoing webhooks) first: they only pass the
+            # event on, while a named handler may do real work (routing, SLA clocks) in a transaction
+            # of its own, which should not delay what agents see.
+            for handler in [*self._handlers.get("*", ()), *self._handlers.get(ev.name, ())]:
                 try:
                     handler(ev)
                 except Exception:
