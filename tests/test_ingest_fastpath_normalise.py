@@ -22,7 +22,7 @@ from amity.customers import normalise
 from amity.db import SQLITE_TIME_FORMAT, _sqlite_time
 
 # AMITY_FASTPATH_EXAMPLES=200000 for a long run after touching the fast paths or upgrading the libraries.
-MANY = settings(max_examples=int(os.environ.get("AMITY_FASTPATH_EXAMPLES", "2000")), deadline=None)
+MANY = settings(max_examples=int(os.environ.get("AMITY_FASTPATH_EXAMPLES", "1000")), deadline=None)
 
 # ---- email -------------------------------------------------------------------------------------
 
