@@ -174,7 +174,6 @@ def test_the_conversation_page_shows_the_thread_the_reply_box_and_the_customer(
     assert f'<option value="{desk["channel"]["id"]}" selected>kiosk (api)' in html
     assert "+447911123456" in html  # the side panel's identities
     assert "Previous conversations" in html and "Recent timeline" in html and "Merges" in html
-    assert 'id="panel-slot"' in html and "Consent, orders, loyalty, value" in html
     assert agent.get("/conversations/cnv_nobody").status_code == 404
     assert agent.get("/conversations/" + "x" * 100).status_code == 404
 
@@ -449,3 +448,27 @@ def test_a_tier_that_may_approve_opens_approvals_and_decides_up_to_its_own_limit
         f"/approvals/{apr.id}/decide", data={"csrf": lead_token, "decision": "denied"}, follow_redirects=False
     )
     assert r.status_code == 303
+
+
+def test_capabilities_add_cards_to_the_side_panel(client: TestClient, app: App, desk: dict[str, Any]) -> None:
+    from amity.web import panels
+
+    seen: list[str] = []
+
+    def load(s: Any, customer_id: str, actor: Any) -> dict[str, Any] | None:
+        seen.append(customer_id)
+        return {"rows": [("Lifetime orders", 3)]} if actor.role == "agent" else None
+
+    panels.register(panels.Panel("test-orders", "Orders (test)", "_panel_kv.html", load, order=1))
+    try:
+        bo = desk["bo"]["conversation_id"]
+        agent, _, _ = signed_in(client, app, "agent")
+        html = agent.get(f"/conversations/{bo}").text
+        assert 'id="panel-test-orders"' in html and "Orders (test)" in html
+        assert "<dt>Lifetime orders</dt><dd>3</dd>" in html
+        assert seen == [desk["bo"]["customer_id"]]
+        # a loader that answers None leaves its card out
+        lead, _, _ = signed_in(client, app, "supervisor")
+        assert 'id="panel-test-orders"' not in lead.get(f"/conversations/{bo}").text
+    finally:
+        panels._PANELS.pop("test-orders", None)

@@ -73,7 +73,9 @@ def _compact(value: Any) -> str:
 
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        # The console's own templates first, then each capability's ``templates/`` directory (consent,
+        # commerce, ...), so a capability ships its cards and pages beside its code. Names must be unique.
+        loader=FileSystemLoader([TEMPLATES_DIR, *sorted(HERE.parent.glob("*/templates"))]),
         autoescape=True,  # every value is escaped unless a template says otherwise (none do)
         undefined=StrictUndefined,  # a typo in a template fails a test instead of rendering blank
         trim_blocks=True,

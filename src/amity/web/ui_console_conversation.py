@@ -16,7 +16,7 @@ from starlette.responses import Response
 from amity.accounts.roles import Perm
 from amity.conversations import actions
 from amity.conversations import queries as conversations
-from amity.core.actions import ActionError, perform
+from amity.core.actions import ActionError, Actor, perform
 from amity.customers.queries import customer_360
 from amity.service import queries as service
 from amity.service.approvals import request_approval
@@ -24,6 +24,7 @@ from amity.service.escalation import escalate
 from amity.service.macros import render_macro
 from amity.service.models import APPROVAL_KINDS, Macro, Tier
 from amity.service.sla import now_of
+from amity.web import panels
 from amity.web import ui_console_data as data
 from amity.web.ui_base import Page, checked, redirect, render, signed_in
 
@@ -66,7 +67,7 @@ def _not_found(page: Page, conversation_id: str) -> Response:
     )
 
 
-def _side_panel(s: Any, conv: dict[str, Any]) -> dict[str, Any]:
+def _side_panel(s: Any, conv: dict[str, Any], actor: Actor) -> dict[str, Any]:
     c360 = customer_360(s, conv["customer_id"], limit=10)
     previous = conversations.list_conversations(s, customer_id=conv["customer_id"], limit=11)["items"]
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -76,6 +77,7 @@ def _side_panel(s: Any, conv: dict[str, Any]) -> dict[str, Any]:
         "c": c360,
         "identities": grouped,
         "previous": [p for p in previous if p["id"] != conv["id"]][:10],
+        "cards": panels.load_all(s, conv["customer_id"], actor),
     }
 
 
@@ -96,7 +98,7 @@ def thread_page(
     try:
         with page.app.db.read() as s:
             conv = conversations.get_conversation(s, conversation_id)
-            panel = _side_panel(s, conv)
+            panel = _side_panel(s, conv, page.actor)
             names = data.lookups(s)
             macros = service.list_of(s, Macro, 200, 0)["items"]
             tiers = {t["id"]: t["name"] for t in service.list_of(s, Tier, 100, 0)["items"]}
