@@ -5,6 +5,7 @@ from amity.channels.models import Channel, WebhookDelivery, WebhookSubscription
 from amity.conversations.models import Attachment, Conversation, Delivery, Message
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory
 from amity.db import Base
+from amity.privacy import request_models as privacy_request_models  # noqa: F401
 from amity.privacy.models import AuditEntry
 from amity.service import models as service_models
 
