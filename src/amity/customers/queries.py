@@ -297,6 +297,14 @@ def profile_ids(session: Session, customer_id: str) -> list[str]:
     return graph.subtree(session, resolve_customer(session, customer_id))
 
 
+def current_traits(session: Session, customer_id: str) -> dict[str, Any]:
+    """The live profile's current trait values: what rules, policies and templates read. One indexed
+    read per merge level; far cheaper than the whole Customer 360 on hot paths (every inbound message)."""
+    root = resolve_customer(session, customer_id)
+    traits: dict[str, Any] = session.scalar(select(Customer.traits).where(Customer.id == root)) or {}
+    return traits
+
+
 def identities_of(session: Session, customer_id: str, types: tuple[str, ...]) -> list[dict[str, str]]:
     """The person's identities of the given types, oldest first (the first is the primary one)."""
     root = resolve_customer(session, customer_id)

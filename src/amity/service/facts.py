@@ -93,10 +93,7 @@ def display_name(session: Session, actor: Actor) -> str:
 
 
 def customer_traits(session: Session, customer_id: str) -> dict[str, Any]:
-    # The customer core has no traits-only read yet; the 360 with a one-event page is the cheapest
-    # public way in, and it follows merges to the live profile.
-    traits: dict[str, Any] = customers.customer_360(session, customer_id, limit=1)["traits"]
-    return traits
+    return customers.current_traits(session, customer_id)  # follows merges to the live profile
 
 
 def business_hours(session: Session, calendar_id: str | None) -> BusinessHours:
