@@ -2,6 +2,7 @@
 
 from amity.accounts.models import ApiToken, User
 from amity.channels.models import Channel, WebhookDelivery, WebhookSubscription
+from amity.consent import models as consent_models
 from amity.conversations.models import Attachment, Conversation, Delivery, Message
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory
 from amity.db import Base
@@ -27,5 +28,6 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookSubscription",
+    "consent_models",
     "service_models",
 ]
