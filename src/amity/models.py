@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from amity.accounts.models import ApiToken, User
+from amity.catalog import models as catalog_models  # noqa: F401 -- registers the catalogue tables
 from amity.channels.models import Channel, WebhookDelivery, WebhookSubscription
 from amity.consent import models as consent_models
 from amity.conversations.models import Attachment, Conversation, Delivery, Message
