@@ -25,6 +25,9 @@ class Perm(StrEnum):
     CHANNELS_MANAGE = "channels:manage"
     SERVICE_MANAGE = "service:manage"  # teams, tiers, routing, SLAs, macros, brands, webhooks
     APPROVALS_DECIDE = "approvals:decide"
+    CATALOG_READ = "catalog:read"  # products, locations, stock, reviews
+    CATALOG_WRITE = "catalog:write"  # load products, locations, stock and reviews (shop, POS)
+    STOCK_RESERVE = "stock:reserve"  # hold stock for a customer; stock and size advice in a conversation
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
@@ -39,6 +42,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.CONVERSATIONS_WRITE,
             Perm.CONVERSATIONS_MERGE,
             Perm.APPROVALS_DECIDE,
+            Perm.CATALOG_READ,
+            Perm.STOCK_RESERVE,
         }
     ),
     Role.AGENT: frozenset(
@@ -48,11 +53,14 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.CONVERSATIONS_READ,
             Perm.CONVERSATIONS_WRITE,
             Perm.CONVERSATIONS_MERGE,
+            Perm.CATALOG_READ,
+            Perm.STOCK_RESERVE,
         }
     ),
     # Systems read conversations (to show them elsewhere) and open them (a kiosk, a mobile app).
     Role.INTEGRATION: frozenset(
         {Perm.EVENTS_WRITE, Perm.CUSTOMERS_READ, Perm.TRAITS_READ, Perm.CONVERSATIONS_READ}
+        | {Perm.CATALOG_READ, Perm.CATALOG_WRITE}
     ),
 }
 
