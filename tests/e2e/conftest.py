@@ -199,7 +199,7 @@ def sign_in(page: Page, role: str) -> None:
     page.get_by_label("Email").fill(f"{role}@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/customers$"))
+    expect(page).to_have_url(re.compile(r"/inbox$"))
 
 
 def csrf_of(page: Page) -> str:

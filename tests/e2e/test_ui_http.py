@@ -32,8 +32,8 @@ def sign_in(client: TestClient, app: App, role: str) -> str:
         data={"email": email, "password": PASSWORD, "csrf": csrf(form.text)},
         follow_redirects=False,
     )
-    assert r.status_code == 303 and r.headers["location"] == "/customers", r.text
-    return csrf(client.get("/customers").text)
+    assert r.status_code == 303 and r.headers["location"] == "/inbox", r.text
+    return csrf(client.get("/inbox").text)
 
 
 def merged_pair(app: App) -> tuple[str, str]:
@@ -78,8 +78,9 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client: TestClient
 def test_after_sign_in_only_local_paths_are_followed(client: TestClient, app: App) -> None:
     perform(app, SYSTEM, create_user, "agent@example.org", PASSWORD, "agent")
     for given, landed in [
-        ("//evil.example/x", "/customers"),
-        ("https://evil.example", "/customers"),
+        ("//evil.example/x", "/inbox"),
+        ("https://evil.example", "/inbox"),
+        ("", "/inbox"),
         ("/traits", "/traits"),
     ]:
         client.cookies.clear()

@@ -47,6 +47,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",  # customer data must not linger in shared caches or the back button
 }
 
+HOME = "/inbox"  # where signing in leads when no page was asked for
 ID_RE = re.compile(r"^[a-z]{2,4}_[0-9a-z]{26}$")
 
 
@@ -173,10 +174,11 @@ def redirect(url: str) -> Response:
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths on this site: '//evil.example' and 'https://…' would make /login an open redirect."""
+    """Only paths on this site: '//evil.example' and 'https://…' would make /login an open redirect.
+    Without one, people land where the work is: the inbox (every role may read conversations)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/customers"
+    return HOME
 
 
 def to_login(request: Request) -> Response:

@@ -8,8 +8,10 @@ the same table; it belongs in ``conversations.queries`` once that module grows a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import String, case, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -34,7 +36,22 @@ VIEWS = (
 VIEW_NAMES = dict(VIEWS)
 BREACHING_WINDOW = dt.timedelta(hours=1)
 PAGE_SIZE = 50
-__all__ = ["LIVE", "PRIORITIES", "STATUSES", "VIEWS", "Filters", "Lookups", "counts", "listing", "lookups"]
+# A page link carries the cursor of its page and the cursors of the pages before it (the "trail"), so
+# "Newer" needs no reverse query. Cursors are url-safe base64; anything else is refused, not decoded.
+CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]{1,300}$")
+MAX_TRAIL = 200  # pages back: 10,000 rows, a URL well under 64 KB
+__all__ = [
+    "LIVE",
+    "PRIORITIES",
+    "STATUSES",
+    "VIEWS",
+    "Filters",
+    "Listing",
+    "Lookups",
+    "counts",
+    "listing",
+    "lookups",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,8 @@ class Filters:
     tag: str = ""
     brand: str = ""  # a brand id
     q: str = ""
+    cursor: str = ""  # where this page starts ("" the first page)
+    trail: tuple[str, ...] = field(default=())  # the cursors of the pages before this one, oldest first
 
     @classmethod
     def parse(cls, params: Any) -> tuple[Filters, dict[str, str]]:
@@ -65,7 +84,19 @@ class Filters:
             errors["status"] = f"one of any, {', '.join(STATUSES)}"
             status = ""
         tag, q = get("tag")[:50].lower(), get("q")[:200]
-        return cls(view, status, get("channel")[:20], tag, get("brand")[:32], q), errors
+        cursor = get("cursor")
+        trail = tuple(t for t in get("trail").split(".") if t)
+        if (
+            (cursor and not CURSOR_RE.match(cursor))
+            or len(trail) > MAX_TRAIL
+            or not all(CURSOR_RE.match(t) for t in trail)
+        ):
+            errors["cursor"] = "this page link is damaged; start again from the first page"
+            cursor, trail = "", ()
+        if trail and not cursor:
+            trail = ()  # the first page has nothing before it
+        filters = cls(view, status, get("channel")[:20], tag, get("brand")[:32], q, cursor, trail)
+        return filters, errors
 
     def statuses(self) -> list[str] | None:
         if self.status == "any":
@@ -73,12 +104,26 @@ class Filters:
         return [self.status] if self.status else list(LIVE)
 
     def query(self, **override: str) -> str:
-        """The query string of this view with some values replaced (for links between views)."""
-        from urllib.parse import urlencode
-
+        """The query string of this view with some values replaced (for links between views). Never
+        the page: a link to another view, the counts and live rows are about the whole view."""
         values = {"view": self.view, "status": self.status, "channel": self.channel, "tag": self.tag}
         values |= {"brand": self.brand, "q": self.q, **override}
         return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def page_number(self) -> int:
+        return len(self.trail) + 2 if self.cursor else 1
+
+    def next_query(self, next_cursor: str) -> str:
+        trail = (*self.trail, self.cursor) if self.cursor else ()
+        return self.query(cursor=next_cursor, trail=".".join(trail[-MAX_TRAIL:]))
+
+    def previous_query(self) -> str | None:
+        if not self.cursor:
+            return None
+        if not self.trail:
+            return self.query()
+        return self.query(cursor=self.trail[-1], trail=".".join(self.trail[:-1]))
 
 
 def my_teams(session: Session, actor: Actor) -> list[str]:
@@ -101,31 +146,58 @@ def _due_key(c: dict[str, Any]) -> tuple[bool, str, str]:
     return (due is None, due or "", c["id"])
 
 
-def listing(session: Session, actor: Actor, f: Filters, now: dt.datetime) -> list[dict[str, Any]]:
-    """The view's conversations, soonest SLA due first (nothing due last), at most PAGE_SIZE."""
+@dataclass(frozen=True)
+class Listing:
+    """One page of a view: its rows and the cursor of the page after it (None: this is the last)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _cursor_of(c: dict[str, Any]) -> str:
+    # The list query's own keyset format (due time, id), so a merged page continues where it stopped.
+    return conversations._cursor([c["sla"]["next_due_at"], c["id"]])
+
+
+def listing(session: Session, actor: Actor, f: Filters, now: dt.datetime, size: int = PAGE_SIZE) -> Listing:
+    """One page of the view's conversations, soonest SLA due first (nothing due last), keyset-paged
+    in that same order, so a conversation changing meanwhile never makes a row appear twice."""
     common = _common(f)
     lc = conversations.list_conversations
+    at = {"sort": "due", "limit": size, "cursor": f.cursor or None, **common}
     if f.view == "mine":
-        return lc(session, assignee_id=actor.id, sort="due", limit=PAGE_SIZE, **common)["items"]  # type: ignore[no-any-return]
+        got = lc(session, assignee_id=actor.id, **at)
+        return Listing(got["items"], got["next_cursor"])
     if f.view == "unassigned":
-        return lc(session, unassigned=True, sort="due", limit=PAGE_SIZE, **common)["items"]  # type: ignore[no-any-return]
+        got = lc(session, unassigned=True, **at)
+        return Listing(got["items"], got["next_cursor"])
     if f.view == "teams":
-        # One page per team (people sit in a few teams), merged in due order.
+        # One page per team from the same cursor (people sit in a few teams), merged in due order:
+        # the cursor is a position in one global order, so it means the same in every team.
         rows: dict[str, dict[str, Any]] = {}
+        more = False
         for team in my_teams(session, actor):
-            for c in lc(session, team_id=team, sort="due", limit=PAGE_SIZE, **common)["items"]:
+            got = lc(session, team_id=team, **at)
+            more = more or got["next_cursor"] is not None
+            for c in got["items"]:
                 rows[c["id"]] = c
-        return sorted(rows.values(), key=_due_key)[:PAGE_SIZE]
-    items: list[dict[str, Any]] = lc(session, sort="due", limit=PAGE_SIZE, **common)["items"]
+        merged = sorted(rows.values(), key=_due_key)
+        page = merged[:size]
+        more = more or len(merged) > size
+        return Listing(page, _cursor_of(page[-1]) if more and page else None)
+    got = lc(session, **at)
+    items: list[dict[str, Any]] = got["items"]
     if f.view == "breaching":
-        # Sorted soonest first, so everything due within the hour is at the head of the page.
+        # Sorted soonest first, so everything due within the hour is at the head of the list: once a
+        # row is beyond the window, so is every row after it.
         limit = now + BREACHING_WINDOW
-        return [
+        due = [
             c
             for c in items
             if c["sla"]["next_due_at"] and dt.datetime.fromisoformat(c["sla"]["next_due_at"]) <= limit
         ]
-    return items
+        return Listing(due, got["next_cursor"] if len(due) == len(items) else None)
+    return Listing(items, got["next_cursor"])
 
 
 def counts(session: Session, actor: Actor, f: Filters, now: dt.datetime) -> dict[str, int]:

@@ -3,6 +3,7 @@ and the one-row and counts fragments the live-update script fetches when an even
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -35,7 +36,12 @@ def inbox_page(request: Request) -> Response:
     f, errors = data.Filters.parse(request.query_params)
     with page.app.db.read() as s:
         names = data.lookups(s)
-        rows = data.listing(s, page.actor, f, now_of(page.app))
+        try:
+            got = data.listing(s, page.actor, f, now_of(page.app))
+        except ActionError as exc:  # a cursor that decodes but is not one the list query gave out
+            errors[exc.field or "cursor"] = "this page link is damaged; start again from the first page"
+            f = dataclasses.replace(f, cursor="", trail=())
+            got = data.listing(s, page.actor, f, now_of(page.app))
     return render(
         request,
         "inbox.html",
@@ -44,7 +50,10 @@ def inbox_page(request: Request) -> Response:
         title=f"Inbox · {data.VIEW_NAMES[f.view]}",
         f=f,
         errors=errors,
-        rows=rows,
+        rows=got.items,
+        next_query=f.next_query(got.next_cursor) if got.next_cursor else None,
+        previous_query=f.previous_query(),
+        page_size=data.PAGE_SIZE,
         counts=_counts(page, f),
         names=names,
         statuses=data.STATUSES,

@@ -33,6 +33,29 @@
     return due ? Date.parse(due) : Infinity;
   }
 
+  function sortsBefore(due, id, otherDue, otherId) {
+    return due < otherDue || (due === otherDue && id < otherId);
+  }
+
+  // Paged views: this page holds the rows from its first one (data-from-*, set on pages after the
+  // first) up to page-size rows; a row that sorts outside that window belongs to another page.
+  function outsidePage(due, id) {
+    if (inbox.hasAttribute("data-from-id")) {
+      var fromDue = inbox.getAttribute("data-from-due");
+      if (sortsBefore(due, id, fromDue ? Date.parse(fromDue) : Infinity, inbox.getAttribute("data-from-id"))) {
+        return true;
+      }
+    }
+    if (inbox.hasAttribute("data-more")) {
+      var shown = rows.querySelectorAll("tr[data-row]");
+      var last = shown[shown.length - 1];
+      if (last && !sortsBefore(due, id, dueOf(last), last.getAttribute("data-id"))) {
+        return true; // after the last row of a full page: it is on a later page
+      }
+    }
+    return false;
+  }
+
   function place(row) {
     var id = row.getAttribute("data-id");
     var old = rows.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
@@ -40,15 +63,24 @@
     if (old) {
       old.remove();
     }
+    if (outsidePage(due, id)) {
+      return;
+    }
     var before = null;
     rows.querySelectorAll("tr[data-row]").forEach(function (r) {
-      if (!before && (dueOf(r) > due || (dueOf(r) === due && r.getAttribute("data-id") > id))) {
+      if (!before && sortsBefore(due, id, dueOf(r), r.getAttribute("data-id"))) {
         before = r;
       }
     });
     rows.insertBefore(row, before);
     row.classList.add("row-fresh");
     document.getElementById("inbox-empty").hidden = true;
+    var size = parseInt(inbox.getAttribute("data-page-size") || "0", 10);
+    var all = rows.querySelectorAll("tr[data-row]");
+    if (size && all.length > size) {
+      all[all.length - 1].remove(); // the page stays one page long: the last row moves to the next
+      inbox.setAttribute("data-more", "");
+    }
   }
 
   function refreshRow(id) {
