@@ -205,7 +205,7 @@ def test_the_privacy_page_says_what_is_kept_how_to_ask_and_what_is_still_coming(
         "The chat uses no cookies",
         "copy of everything",
         "erase it",
-        "Coming to this page",
+        "Send me a link",  # the preference centre took the place of "coming to this page"
     ):
         assert said in html, said
     assert 'data-amity-message="I would like a copy of my data. "' in html

@@ -25,6 +25,9 @@ class Perm(StrEnum):
     CHANNELS_MANAGE = "channels:manage"
     SERVICE_MANAGE = "service:manage"  # teams, tiers, routing, SLAs, macros, brands, webhooks
     APPROVALS_DECIDE = "approvals:decide"
+    PRIVACY_REQUEST = "privacy:request"  # file a data-subject request on a customer's behalf
+    PRIVACY_MANAGE = "privacy:manage"  # list, approve, extend, deny requests; download exports
+    RETENTION_MANAGE = "retention:manage"  # retention rules (admin only)
     CATALOG_READ = "catalog:read"  # products, locations, stock, reviews
     CATALOG_WRITE = "catalog:write"  # load products, locations, stock and reviews (shop, POS)
     STOCK_RESERVE = "stock:reserve"  # hold stock for a customer; stock and size advice in a conversation
@@ -44,6 +47,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.APPROVALS_DECIDE,
             Perm.CATALOG_READ,
             Perm.STOCK_RESERVE,
+            Perm.PRIVACY_REQUEST,
+            Perm.PRIVACY_MANAGE,
         }
     ),
     Role.AGENT: frozenset(
@@ -55,6 +60,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.CONVERSATIONS_MERGE,
             Perm.CATALOG_READ,
             Perm.STOCK_RESERVE,
+            Perm.PRIVACY_REQUEST,
         }
     ),
     # Systems read conversations (to show them elsewhere) and open them (a kiosk, a mobile app).

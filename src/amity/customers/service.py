@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from amity.core.actions import Actor, App, perform
@@ -11,6 +12,11 @@ from amity.customers.identities import IdentityPolicy
 from amity.customers.prepare import Prepared, Rejected, prepare_item
 from amity.customers.schemas import FieldError
 from amity.db import utcnow
+
+# Checks other capabilities run on a prepared batch before it is stored: item index -> why refused.
+# (The privacy capability's erasure tombstones: docs/privacy.md.)
+IngestGuard = Callable[[App, Actor, list[Prepared]], dict[int, list[FieldError]]]
+INGEST_GUARDS: dict[str, IngestGuard] = {}
 
 
 def policy(app: App) -> IdentityPolicy:
@@ -49,6 +55,12 @@ def _ingest(app: App, actor: Actor, raw_items: list[Any], prefix: str) -> dict[s
             results[i] = _rejected(i, item.id, item.errors, prefix)
         else:
             prepared.append(item)
+    for guard in INGEST_GUARDS.values():
+        refused = guard(app, actor, prepared) if prepared else {}
+        for p in prepared:
+            if p.index in refused:
+                results[p.index] = _rejected(p.index, p.id, refused[p.index], prefix)
+        prepared = [p for p in prepared if p.index not in refused]
     if prepared:
         outcomes = perform(app, actor, actions.ingest_events, prepared, pol)
         for p, o in zip(prepared, outcomes, strict=True):
