@@ -10,12 +10,13 @@ from __future__ import annotations
 import decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
 from amity.accounts.roles import Perm
 from amity.conversations import actions
 from amity.conversations import queries as conversations
+from amity.conversations.files import StoredFile
 from amity.core.actions import ActionError, Actor, perform
 from amity.customers.queries import customer_360
 from amity.service import queries as service
@@ -26,6 +27,7 @@ from amity.service.models import APPROVAL_KINDS, Macro, Tier
 from amity.service.sla import now_of
 from amity.web import panels
 from amity.web import ui_console_data as data
+from amity.web import ui_console_files as uploads
 from amity.web.ui_base import Page, checked, redirect, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +42,7 @@ NOTICES = {
 }
 # Which form a field belongs to, so a refusal from an action lands under the right input.
 FORM_FIELDS = {
-    "reply": ("text", "channel_id", "status", "macro"),
+    "reply": ("text", "files", "channel_id", "status", "macro"),
     "update": ("assignee_id", "team_id", "status", "priority", "tags"),
     "escalate": ("reason", "to_team", "to_tier"),
     "approval": ("kind", "amount", "currency", "reason"),
@@ -135,6 +137,8 @@ def thread_page(
         priorities=data.PRIORITIES,
         kinds=APPROVAL_KINDS,
         can_write=page.can(Perm.CONVERSATIONS_WRITE),
+        upload_limit=uploads.upload_limit(page.app),
+        max_files=uploads.MAX_FILES,
     )
 
 
@@ -155,20 +159,30 @@ def reply_submit(
     channel_id: Annotated[str, Form()] = "",
     status: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
+    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 -- FastAPI copies defaults per request
 ) -> Response:
     page = checked(request, Perm.CONVERSATIONS_WRITE, csrf)
     if isinstance(page, Response):
         return page
     is_note = note == "on"
     form = {"text": text, "channel_id": channel_id, "status": status, "note": "on" if is_note else ""}
-    if not text.strip():
-        return thread_page(
-            page, conversation_id, status=422, form=form, errors={"reply-text": "Write something first."}
-        )
     if len(text) > 100_000:
         return thread_page(
             page, conversation_id, status=422, form=form, errors={"reply-text": "At most 100,000 characters."}
         )
+    got = uploads.check_uploads(page.app, files)
+    if got.error:
+        return thread_page(page, conversation_id, status=422, form=form, errors={"reply-files": got.error})
+    if not text.strip() and not got.files:
+        return thread_page(
+            page, conversation_id, status=422, form=form, errors={"reply-text": "Write something first."}
+        )
+    chosen = (channel_id.strip()[:MAX_ID] or None) if not is_note else None
+    if got.files and not is_note:
+        carried = _carry_files(page, conversation_id[:MAX_ID], chosen, text, got.files)
+        if isinstance(carried, str):
+            return thread_page(page, conversation_id, status=422, form=form, errors={"reply-files": carried})
+        chosen, text = carried
     try:
         perform(
             page.app,
@@ -177,7 +191,8 @@ def reply_submit(
             conversation_id[:MAX_ID],
             text=text,
             note=is_note,
-            channel_id=(channel_id.strip()[:MAX_ID] or None) if not is_note else None,
+            channel_id=chosen,
+            files=got.files,
             status=status.strip() or None,
         )
     except ActionError as exc:
@@ -185,6 +200,30 @@ def reply_submit(
             return _not_found(page, conversation_id)
         return thread_page(page, conversation_id, status=exc.status, form=form, errors=_refusal("reply", exc))
     return redirect(f"/conversations/{conversation_id}?notice={'noted' if is_note else 'sent'}#thread-end")
+
+
+def _carry_files(
+    page: Page, conversation_id: str, channel_id: str | None, text: str, files: list[StoredFile]
+) -> tuple[str | None, str] | str:
+    """(channel, text) for a reply with files, or why that channel cannot carry them. With no channel
+    chosen the one the page offers first (the last used) is named, so the check and the send agree."""
+    with page.app.db.read() as s:
+        names = data.lookups(s)
+        if channel_id is None:
+            try:
+                conv = conversations.get_conversation(s, conversation_id)
+            except ActionError:
+                return channel_id, text  # the action says what is wrong with the conversation
+            offered = sorted(conv["reachable_channels"], key=lambda c: not c["last_used"])
+            channel_id = offered[0]["id"] if offered else None
+    kind = names.channel_type(channel_id)
+    if not kind or kind in uploads.FILE_CHANNELS:
+        return channel_id, text  # an unknown channel is the action's to refuse
+    if kind in uploads.LINK_CHANNELS:
+        return channel_id, uploads.with_links(
+            page.app, uploads.public_base(page.request, page.app), text, files
+        )
+    return f"{kind} replies cannot carry files; send them by email or chat, or attach them to a note."
 
 
 def _tags(text: str) -> list[str]:

@@ -101,6 +101,8 @@
     ".close:hover { background: rgba(255,255,255,.18); }",
     ".log { flex: 1; overflow-y: auto; margin: 0; padding: 14px; list-style: none; background: #f7f8fb; display: flex; flex-direction: column; gap: 8px; }",
     ".msg { max-width: 82%; padding: 8px 12px; border-radius: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }",
+    ".msg a.file { color: inherit; font-weight: 600; text-decoration: underline; }",
+    ".msg a.file::before { content: \"\\1F4CE  \"; }",
     ".msg .who { display: block; font-size: 11px; font-weight: 600; opacity: .75; margin-bottom: 2px; }",
     ".msg.out, .msg.greeting { align-self: flex-start; background: #fff; border: 1px solid #e2e5ec; border-bottom-left-radius: 4px; }",
     ".msg.in { align-self: flex-end; background: var(--primary); color: var(--on-primary); border-bottom-right-radius: 4px; }",
@@ -229,14 +231,29 @@
     // be read out again from the top by screen readers on every new message.
     var li = nodes[key];
     if (!li) {
-      li = el("li", {}, [el("span", { "class": "who" }), document.createTextNode("")]);
+      li = el("li", {}, [el("span", { "class": "who" }), el("span", { "class": "body" })]);
       nodes[key] = li;
     }
     li.className = "msg " + kind;
     if (li.firstChild.textContent !== whoText) { li.firstChild.textContent = whoText; }
-    // Text only, never HTML: the transcript is put in someone else's page.
-    if (li.childNodes[1].nodeValue !== text) { li.childNodes[1].nodeValue = text; }
+    if (li.childNodes[1].getAttribute("data-text") !== text) { setBody(li.childNodes[1], text); }
     return li;
+  }
+  // Text only, never HTML: the transcript is put in someone else's page. The one thing made a link is
+  // a file an agent attached ("Attached: <name> <url>", the url on this Amity under /files/).
+  var FILE_LINE = /^Attached: (.+) (https?:\/\/\S+)$/;
+  function setBody(span, text) {
+    span.setAttribute("data-text", text);
+    span.replaceChildren();
+    text.split("\n").forEach(function (line, i, all) {
+      var m = FILE_LINE.exec(line);
+      if (m && m[2].indexOf(amity + "/files/") === 0) {
+        span.appendChild(el("a", { "class": "file", href: m[2], target: "_blank", rel: "noopener noreferrer", text: m[1] }));
+      } else {
+        span.appendChild(document.createTextNode(line));
+      }
+      if (i < all.length - 1) { span.appendChild(document.createTextNode("\n")); }
+    });
   }
   function mark(li, p) {
     // "sending", "failed" or "" (stored), written into the node only when it changes.
