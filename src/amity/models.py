@@ -3,6 +3,7 @@
 from amity.accounts.models import ApiToken, User
 from amity.catalog import models as catalog_models  # noqa: F401 -- registers the catalogue tables
 from amity.channels.models import Channel, WebhookDelivery, WebhookSubscription
+from amity.commerce import models as commerce_models  # noqa: F401 -- registers the orders tables
 from amity.consent import models as consent_models
 from amity.conversations.models import Attachment, Conversation, Delivery, Message
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory

@@ -31,6 +31,9 @@ class Perm(StrEnum):
     CATALOG_READ = "catalog:read"  # products, locations, stock, reviews
     CATALOG_WRITE = "catalog:write"  # load products, locations, stock and reviews (shop, POS)
     STOCK_RESERVE = "stock:reserve"  # hold stock for a customer; stock and size advice in a conversation
+    COMMERCE_READ = "commerce:read"  # orders, shipments, subscriptions, devices, loyalty, coupons
+    COMMERCE_WRITE = "commerce:write"  # load orders and the rest of the commercial profile (shop, billing)
+    COMMERCE_ACT = "commerce:act"  # order, apply coupons, goodwill, refund, upgrade shipping (within authority)
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
@@ -47,6 +50,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.APPROVALS_DECIDE,
             Perm.CATALOG_READ,
             Perm.STOCK_RESERVE,
+            Perm.COMMERCE_READ,
+            Perm.COMMERCE_ACT,
             Perm.PRIVACY_REQUEST,
             Perm.PRIVACY_MANAGE,
         }
@@ -60,6 +65,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.CONVERSATIONS_MERGE,
             Perm.CATALOG_READ,
             Perm.STOCK_RESERVE,
+            Perm.COMMERCE_READ,
+            Perm.COMMERCE_ACT,
             Perm.PRIVACY_REQUEST,
         }
     ),
@@ -67,6 +74,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.INTEGRATION: frozenset(
         {Perm.EVENTS_WRITE, Perm.CUSTOMERS_READ, Perm.TRAITS_READ, Perm.CONVERSATIONS_READ}
         | {Perm.CATALOG_READ, Perm.CATALOG_WRITE}
+        | {Perm.COMMERCE_READ, Perm.COMMERCE_WRITE}
     ),
 }
 

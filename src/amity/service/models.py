@@ -18,7 +18,7 @@ from amity.privacy.models import BigIntPK
 
 STRATEGIES = ("round_robin", "least_loaded", "skill", "manual")
 AVAILABILITY = ("online", "away", "offline")
-APPROVAL_KINDS = ("refund", "credit", "goodwill", "other")
+APPROVAL_KINDS = ("refund", "credit", "goodwill", "shipping", "replacement", "other")
 APPROVAL_STATUSES = ("pending", "approved", "denied")
 SLA_TARGETS = ("first_response", "next_response", "resolution")
 

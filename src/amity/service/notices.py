@@ -15,6 +15,8 @@ KIND_PHRASE = {
     "refund": "a refund of {amount}",
     "credit": "a credit of {amount} to your account",
     "goodwill": "a goodwill gesture of {amount}",
+    "shipping": "faster shipping for your order (worth {amount})",  # commerce: upgrade without a benefit
+    "replacement": "a replacement order worth {amount}",  # commerce: replacement or exchange
     "other": "your request",
 }
 

@@ -19,7 +19,7 @@ SkillKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 SkillValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Priority = Literal["low", "normal", "high", "urgent"]
-Kind = Literal["refund", "credit", "goodwill", "other"]
+Kind = Literal["refund", "credit", "goodwill", "shipping", "replacement", "other"]
 Strategy = Literal["round_robin", "least_loaded", "skill", "manual"]
 Availability = Literal["online", "away", "offline"]
 Minutes = Annotated[int, Field(ge=1, le=525_600)]  # up to a year
