@@ -26,7 +26,7 @@ def __getattr__(name: str) -> Any:
     # ``router`` is looked up by the web app after every table exists; importing the API (FastAPI,
     # the conversations capability) lazily keeps ``amity.catalog.models`` importable on its own.
     if name == "router":
-        from amity.catalog.api import router
+        from amity.catalog.routes import router
 
         return router
     raise AttributeError(name)

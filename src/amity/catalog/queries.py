@@ -189,6 +189,11 @@ def location_out(loc: Location) -> dict[str, Any]:
     }
 
 
+def locations_by_ids(s: Session, ids: list[str]) -> list[dict[str, Any]]:
+    by_id = {r.id: location_out(r) for r in s.scalars(select(Location).where(Location.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def list_locations(s: Session, limit: int = 100, offset: int = 0) -> dict[str, Any]:
     rows = s.scalars(select(Location).order_by(Location.name, Location.id).limit(limit).offset(offset))
     return {"items": [location_out(r) for r in rows], "total": s.scalar(select(func.count(Location.id)))}
@@ -342,3 +347,20 @@ def review_out(r: Review) -> dict[str, Any]:
         "text": r.text,
         "created_at": r.created_at.isoformat(),
     }
+
+
+def review(s: Session, review_id: str) -> dict[str, Any]:
+    r = s.get(Review, review_id)
+    if r is None:
+        raise NotFound(f"no review {review_id}", field="review_id")
+    return review_out(r)
+
+
+def reviews_of(s: Session, product_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    rows = s.scalars(
+        select(Review)
+        .where(Review.product_id == product_id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(limit)
+    )
+    return [review_out(r) for r in rows]

@@ -9,12 +9,14 @@ updates) and an audit row per call.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from amity.catalog import holds
 from amity.core.actions import SYSTEM, App, perform
 from amity.core.bus import DomainEvent
+from amity.db import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,13 @@ def timeline_event(event: DomainEvent) -> dict[str, Any] | None:
     d = event.data
     if not d.get("customer_id"):
         return None
+    # Never later than now: a sweep told to act "as of" a later time must not write a future event.
+    at = min(dt.datetime.fromisoformat(d["at"]), utcnow()).isoformat()
     if event.name == "review.posted":
         return {
             "id": f"review-{d['review_id']}",
             "type": "review.posted",
-            "timestamp": d["at"],
+            "timestamp": at,
             "source": "amity",
             "customer_id": d["customer_id"],
             "properties": {
@@ -44,7 +48,7 @@ def timeline_event(event: DomainEvent) -> dict[str, Any] | None:
     return {
         "id": f"reservation-{d['reservation_id']}-{status}",
         "type": event.name,
-        "timestamp": d["at"],
+        "timestamp": at,
         "source": "amity",
         "customer_id": d["customer_id"],
         "properties": {

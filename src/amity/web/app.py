@@ -52,6 +52,7 @@ PLUG_INS = (
     "amity.service",
     "amity.service.api",
     "amity.channels.outgoing",
+    "amity.catalog",  # products, stock per location, reservations, reviews, stock lookup in the console
     "amity.commerce",  # orders, shipments, subscriptions, devices, loyalty, coupons, agent actions
     "amity.privacy",  # data-subject requests, erasure, retention, the preference centre
     "amity.web.ui_console",  # the agent console: inbox, conversation page, approvals
