@@ -25,6 +25,9 @@ class Perm(StrEnum):
     CHANNELS_MANAGE = "channels:manage"
     SERVICE_MANAGE = "service:manage"  # teams, tiers, routing, SLAs, macros, brands, webhooks
     APPROVALS_DECIDE = "approvals:decide"
+    CONSENT_READ = "consent:read"  # a customer's consent history and current state
+    CONSENT_WRITE = "consent:write"  # record a consent change (an agent on the customer's word, a system)
+    PURPOSES_MANAGE = "purposes:manage"  # add consent purposes (admin only)
     PRIVACY_REQUEST = "privacy:request"  # file a data-subject request on a customer's behalf
     PRIVACY_MANAGE = "privacy:manage"  # list, approve, extend, deny requests; download exports
     RETENTION_MANAGE = "retention:manage"  # retention rules (admin only)
@@ -40,6 +43,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.SUPERVISOR: frozenset(
         {
+            Perm.CONSENT_READ,
+            Perm.CONSENT_WRITE,
             Perm.CUSTOMERS_READ,
             Perm.CUSTOMERS_MERGE,
             Perm.TRAITS_READ,
@@ -58,6 +63,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     ),
     Role.AGENT: frozenset(
         {
+            Perm.CONSENT_READ,
+            Perm.CONSENT_WRITE,
             Perm.CUSTOMERS_READ,
             Perm.TRAITS_READ,
             Perm.CONVERSATIONS_READ,
@@ -73,6 +80,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     # Systems read conversations (to show them elsewhere) and open them (a kiosk, a mobile app).
     Role.INTEGRATION: frozenset(
         {Perm.EVENTS_WRITE, Perm.CUSTOMERS_READ, Perm.TRAITS_READ, Perm.CONVERSATIONS_READ}
+        | {Perm.CONSENT_READ, Perm.CONSENT_WRITE}
         | {Perm.CATALOG_READ, Perm.CATALOG_WRITE}
         | {Perm.COMMERCE_READ, Perm.COMMERCE_WRITE}
     ),

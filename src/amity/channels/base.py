@@ -83,6 +83,8 @@ class Outbound:
     reply_token: str | None = None
     attachments: list[OutboundAttachment] = field(default_factory=list)
     brand: dict[str, Any] | None = None
+    # Marketing only: the one-click unsubscribe URL (List-Unsubscribe, RFC 8058; docs/consent.md).
+    list_unsubscribe: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from amity.consent import purposes
 from amity.consent.models import ConsentRecord, Purpose
 from amity.consent.proof import Proof
@@ -23,7 +25,7 @@ MAX_FUTURE = dt.timedelta(hours=1)
 
 
 def check(
-    ctx: ActionContext,
+    s: Session,
     *,
     purpose: str,
     status: str,
@@ -33,9 +35,9 @@ def check(
     prefix: str = "",
 ) -> purposes.PurposeSpec:
     """Refuse a record that could not be one, naming the field (``prefix`` for ingested events)."""
-    spec = purposes.get(ctx.session, purpose)
+    spec = purposes.get(s, purpose)
     if spec is None:
-        known = ", ".join(purposes.catalogue(ctx.session))
+        known = ", ".join(purposes.catalogue(s))
         raise Invalid(f"unknown purpose '{purpose}'; one of {known}", field=f"{prefix}purpose")
     if status not in purposes.STATUSES:
         raise Invalid(f"one of {', '.join(purposes.STATUSES)}", field=f"{prefix}status")
@@ -74,7 +76,7 @@ def record_consent(
     """
     s = ctx.session
     live = customers.resolve_customer(s, customer_id)
-    check(ctx, purpose=purpose, status=status, lawful_basis=lawful_basis, source=source, channel=channel)
+    check(s, purpose=purpose, status=status, lawful_basis=lawful_basis, source=source, channel=channel)
     now = utcnow()
     when = at or now
     if when.tzinfo is None:

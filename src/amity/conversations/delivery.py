@@ -8,7 +8,11 @@ Guarantees (docs/conversations.md, "Delivery"):
 - the provider gets the row's idempotency key (SMTP Message-ID, ``Idempotency-Key`` header), so a
   re-send after a worker died *during* the provider call is recognised by the receiver;
 - failures are shown on the message (``delivery_status = failed`` and the reason), retried with
-  exponential backoff up to ``AMITY_DELIVERY_MAX_ATTEMPTS`` unless the provider's refusal is permanent.
+  exponential backoff up to ``AMITY_DELIVERY_MAX_ATTEMPTS`` unless the provider's refusal is permanent;
+- nothing leaves without the consent policy's yes (docs/consent.md): it is asked when a worker has
+  claimed the row, so every path that queues a message is covered and a withdrawal made while the
+  message waited still counts. A refusal is final (``blocked``, the reason on the message, audited); a
+  hold for quiet hours puts the row back as pending, due when they end (``held`` on the message).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import CursorResult, or_, select, update
 from amity.channels import registry
 from amity.channels.base import Address, DeliveryError, Outbound, OutboundAttachment, Sent
 from amity.channels.models import Channel
+from amity.consent import links, policy
 from amity.conversations.files import read
 from amity.conversations.models import Attachment, Conversation, Delivery, Message
 from amity.core.actions import SYSTEM, ActionContext, App, perform
@@ -33,7 +38,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | failed | retry | skipped
+    status: str  # sent | failed | retry | skipped | blocked
     retry_in: float | None = None
 
 
@@ -93,6 +98,9 @@ def _outbound(app: App, delivery_id: int) -> tuple[Outbound, int]:
             external_id=msg.external_id,
             reply_token=conv.reply_token if conv else None,
             attachments=attachments,
+            list_unsubscribe=(
+                links.url_for(app, msg.customer_id) if policy.is_marketing(msg.meta or {}) else None
+            ),
         )
         return out, d.attempts
 
@@ -101,6 +109,13 @@ def deliver(app: App, delivery_id: int) -> Outcome:
     now = utcnow()
     if not claim(app, delivery_id, now):
         return Outcome("skipped")  # someone else has it, it is done, or it is not due yet
+    decision = _consent(app, delivery_id, now)
+    if decision.held and decision.hold_until is not None:
+        perform(app, SYSTEM, record_held, delivery_id, decision.reason, decision.hold_until)
+        return Outcome("retry", max((decision.hold_until - now).total_seconds(), 1.0))
+    if not decision.allowed:
+        perform(app, SYSTEM, record_blocked, delivery_id, decision.reason, decision.code)
+        return Outcome("blocked")
     out, attempts = _outbound(app, delivery_id)
     try:
         transport = registry.transport_for(app, out.channel_type, out.channel_id, out.config)
@@ -118,6 +133,48 @@ def deliver(app: App, delivery_id: int) -> Outcome:
         return Outcome("failed") if final else Outcome("retry", wait)
     perform(app, SYSTEM, record_sent, delivery_id, sent)
     return Outcome("sent")
+
+
+def _consent(app: App, delivery_id: int, now: dt.datetime) -> policy.Decision:
+    with app.db.read() as s:
+        d = s.get(Delivery, delivery_id)
+        msg = s.get(Message, d.message_id) if d else None
+        if d is None or msg is None:
+            raise LookupError(f"delivery {delivery_id} has no message")  # FKs forbid it
+        conv = s.get(Conversation, msg.conversation_id)
+        return policy.for_message(
+            s,
+            customer_id=msg.customer_id,
+            channel_type=msg.channel_type,
+            meta=dict(msg.meta or {}),
+            customer_last_wrote_at=conv.last_inbound_at if conv else None,
+            now=now,
+            config=app.cache.get("consent.config"),
+        )
+
+
+def record_blocked(ctx: ActionContext, delivery_id: int, reason: str, code: str) -> None:
+    """The consent policy said no: never sent, and the agent sees why on the message."""
+    d, msg = _rows(ctx, delivery_id)
+    d.status, d.done_at, d.claimed_until, d.last_error = "blocked", utcnow(), None, reason
+    d.attempts = max(d.attempts - 1, 0)  # nothing was tried
+    msg.delivery_status, msg.delivery_error = "blocked", reason
+    ctx.audit("message.blocked", "message", msg.id, reason=reason, code=code, customer_id=msg.customer_id)
+    ctx.publish(
+        "message.updated", conversation_id=msg.conversation_id, message_id=msg.id, delivery_status="blocked"
+    )
+
+
+def record_held(ctx: ActionContext, delivery_id: int, reason: str, until: dt.datetime) -> None:
+    """Quiet hours: back to pending, due when they end (the sweep or the scheduled job sends it)."""
+    d, msg = _rows(ctx, delivery_id)
+    d.status, d.claimed_until, d.next_attempt_at, d.last_error = "pending", None, until, reason
+    d.attempts = max(d.attempts - 1, 0)
+    msg.delivery_status, msg.delivery_error = "held", reason
+    ctx.audit("message.held", "message", msg.id, reason=reason, until=until.isoformat())
+    ctx.publish(
+        "message.updated", conversation_id=msg.conversation_id, message_id=msg.id, delivery_status="held"
+    )
 
 
 def _rows(ctx: ActionContext, delivery_id: int) -> tuple[Delivery, Message]:

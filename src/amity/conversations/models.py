@@ -18,7 +18,8 @@ from amity.privacy.models import BigIntPK
 
 STATUSES = ("open", "pending", "on_hold", "solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
-DELIVERY = ("queued", "sent", "delivered", "failed", "received")
+# held: waiting for the end of quiet hours; blocked: the consent policy refused it (docs/consent.md)
+DELIVERY = ("queued", "held", "sent", "delivered", "failed", "blocked", "received")
 
 
 class Conversation(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from amity.core.actions import ActionContext, Conflict, Invalid, NotFound
@@ -14,6 +15,13 @@ from amity.customers.resolution import BatchResolver, Outcome
 from amity.customers.schemas import TraitIn, TraitPatch
 from amity.db import utcnow
 from amity.ids import new_id
+
+# Capabilities that turn events of one type into records of their own do it in the ingest's
+# transaction, so the event and its record are stored together or not at all (consent.granted /
+# consent.withdrawn -> the consent ledger). Event type -> handler of (prepared, event id, live customer
+# id) for every accepted event of that type; it must not refuse what its ingest guard let through.
+EventHandler = Callable[[ActionContext, list[tuple[Prepared, str, str]]], None]
+EVENT_HANDLERS: dict[str, EventHandler] = {}
 
 
 def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPolicy) -> list[Outcome]:
@@ -29,6 +37,7 @@ def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPol
     resolver = BatchResolver(s, policy, ctx.actor.label, now)
     resolver.load(items)
     seen: dict[str, str | None] = {}
+    event_ids: dict[int, str] = {}
     for p in items:
         if p.id and (p.id in stored or p.id in seen):
             cid = stored.get(p.id) or seen.get(p.id)
@@ -38,6 +47,7 @@ def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPol
         outcome = resolver.apply(p, event_id)
         if outcome.status == "accepted":
             seen[event_id] = outcome.customer_id
+            event_ids[p.index] = event_id
         outcomes.append(outcome)
     resolver.finish()
     # A later event of the batch may have merged an earlier one's customer: report where each landed.
@@ -68,6 +78,10 @@ def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPol
         )
         ctx.publish("customer.merged", merge_id=m.merge_id, survivor_id=m.survivor_id, merged_id=m.merged_id)
     accepted = [(p, o) for p, o in zip(items, outcomes, strict=True) if o.status == "accepted"]
+    for event_type, handle in EVENT_HANDLERS.items():
+        mine = [(p, event_ids[p.index], o.customer_id or "") for p, o in accepted if p.type == event_type]
+        if mine:
+            handle(ctx, mine)
     if accepted:
         ctx.publish(
             "events.ingested",

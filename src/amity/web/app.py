@@ -52,6 +52,7 @@ PLUG_INS = (
     "amity.service",
     "amity.service.api",
     "amity.channels.outgoing",
+    "amity.consent",  # consent ledger, the send policy, unsubscribe, consent pages
     "amity.catalog",  # products, stock per location, reservations, reviews, stock lookup in the console
     "amity.commerce",  # orders, shipments, subscriptions, devices, loyalty, coupons, agent actions
     "amity.privacy",  # data-subject requests, erasure, retention, the preference centre

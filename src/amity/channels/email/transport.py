@@ -65,6 +65,10 @@ def build(message: Outbound, now: dt.datetime | None = None) -> EmailMessage:
     if config.get("reply_to_token", True) and message.reply_token:
         msg["Reply-To"] = _mailbox(reply_address(config, message.reply_token), config.get("from_name"))
     msg[IDEMPOTENCY_HEADER] = message.idempotency_key
+    if message.list_unsubscribe:
+        # RFC 8058 one-click: mail providers POST "List-Unsubscribe=One-Click" to the URL.
+        msg["List-Unsubscribe"] = f"<{_one_line(message.list_unsubscribe)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(message.text or "")
     if message.html:
         msg.add_alternative(message.html, subtype="html")
