@@ -466,3 +466,23 @@ def test_a_row_deleted_mid_flight_is_left_alone(
     assert outgoing.deliver(app, row.id).status == "skipped"
     client.delete(f"/api/v1/webhooks/{sub['id']}", headers=auth(tokens["admin"]))
     assert outgoing.deliver(app, row.id).status == "skipped"
+
+
+def test_a_subscription_made_after_quiet_traffic_gets_the_very_next_event(
+    client: TestClient, app: App, tokens: dict[str, str], hook_client: Callable[[Receiver], None]
+) -> None:
+    # "Anyone listening?" is remembered between events; a change of subscriptions must renew it at
+    # once, or the first events after subscribing (and after disabling) would go the wrong way.
+    hook_client(Receiver(200))
+    admin = tokens["admin"]
+    chat = api_channel(client, admin)
+    ana = ("email", "ana@example.com")
+    write_in(client, chat["id"], ana, "hello")  # nobody subscribed: nothing queued, the answer is kept
+    assert rows(app) == []
+    sub = subscribe(client, admin, events=["message.created"])
+    write_in(client, chat["id"], ana, "again")
+    assert [r.event for r in rows(app)] == ["message.created"]
+    client.patch(f"/api/v1/webhooks/{sub['id']}", json={"enabled": False}, headers=auth(admin))
+    client.patch(f"/api/v1/webhooks/{sub['id']}", json={"enabled": True}, headers=auth(admin))
+    write_in(client, chat["id"], ana, "and again")
+    assert [r.event for r in rows(app)] == ["message.created", "message.created"]

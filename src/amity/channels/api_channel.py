@@ -170,7 +170,7 @@ async def post_inbound(
     )
     from starlette.concurrency import run_in_threadpool
 
-    got = await run_in_threadpool(inbound.receive, app, channel.id, msg)
+    got = await run_in_threadpool(lambda: inbound.receive(app, channel.id, msg, channel=channel))
     return Json(
         {
             "message_id": got.message_id,

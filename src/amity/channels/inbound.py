@@ -100,9 +100,17 @@ def store_files(app: App, inbound: Inbound) -> tuple[list[StoredFile], list[dict
 
 
 def receive(
-    app: App, channel_id: str, inbound: Inbound, *, expect: tuple[str, ...] | None = None
+    app: App,
+    channel_id: str,
+    inbound: Inbound,
+    *,
+    expect: tuple[str, ...] | None = None,
+    channel: Channel | None = None,
 ) -> conversations.Received:
-    channel = load_channel(app, channel_id, expect=expect)
+    """``channel``: the row the adapter has just loaded (to check a signature), so it is not read
+    twice on the hot path; otherwise it is loaded here."""
+    if channel is None or channel.id != channel_id:
+        channel = load_channel(app, channel_id, expect=expect)
     customer_id = resolve_sender(app, channel, inbound)
     files, refused = store_files(app, inbound)
     window = dt.timedelta(hours=app.settings.conversation_window_hours)

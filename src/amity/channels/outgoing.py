@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from sqlalchemy import CursorResult, or_, select, update
 from amity import __version__
 from amity.channels import signing
 from amity.channels.models import WebhookDelivery, WebhookSubscription
-from amity.channels.outgoing_api import CATALOGUE, router
+from amity.channels.outgoing_api import CATALOGUE, SUBSCRIPTIONS_CHANGED, router
 from amity.core.actions import SYSTEM, ActionContext, App, perform
 from amity.core.bus import DomainEvent
 from amity.db import utcnow
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
 TIMEOUT_SECONDS = 10.0
 KEPT_RESPONSE_BYTES = 500
+LISTENING_TTL = 2.0  # seconds a process trusts its "anyone subscribed?" answer
 HTTP_CLIENT_KEY = "webhook_http_client"  # tests put an httpx2.Client over a MockTransport here
 
 
@@ -294,9 +296,13 @@ class Webhooks:
             jobs = jobs_module.install(app)
         huey = jobs.huey
         self._task = huey.task(name="webhook_deliver")(self.run)
+        self._listening: tuple[float, bool] | None = None  # (monotonic time asked, anyone listening)
         jobs.sweepers.append(self.sweep)  # the worker's fast sweep loop, beside message deliveries
 
     def on_event(self, event: DomainEvent) -> None:
+        if event.name == SUBSCRIPTIONS_CHANGED:
+            self._listening = None
+            return
         if event.name not in CATALOGUE or not self._anyone_listening():
             return
         ids = perform(self.app, SYSTEM, queue_deliveries, event.name, _json_safe(event.data))
@@ -304,12 +310,20 @@ class Webhooks:
             self.enqueue(delivery_id)
 
     def _anyone_listening(self) -> bool:
-        # A read first, so an install without subscriptions never opens a write transaction per event.
+        # A read first, so an install without subscriptions never opens a write transaction per event;
+        # and the answer is kept briefly, so a busy install does not ask on every event either. A change
+        # in this process clears it at once (SUBSCRIPTIONS_CHANGED); one made by another process is seen
+        # within LISTENING_TTL seconds.
+        now = time.monotonic()
+        if self._listening is not None and now - self._listening[0] < LISTENING_TTL:
+            return self._listening[1]
         with self.app.db.read() as s:
-            return (
+            found = (
                 s.scalar(select(WebhookSubscription.id).where(WebhookSubscription.enabled.is_(True)).limit(1))
                 is not None
             )
+        self._listening = (now, found)
+        return found
 
     def enqueue(self, delivery_id: int, delay: float | None = None) -> None:
         try:

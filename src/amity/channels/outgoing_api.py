@@ -26,6 +26,8 @@ from amity.ids import new_id
 from amity.web.auth import get_app, require
 from amity.web.responses import Json
 
+# Told to this process's bus when subscriptions change, so the "anyone listening?" answer is renewed.
+SUBSCRIPTIONS_CHANGED = "webhook.subscriptions_changed"
 # The events a subscription can ask for: name -> what it means. Empty ``events`` means all of them.
 CATALOGUE: dict[str, str] = {
     "conversation.created": "a conversation was opened (by a customer writing in, or by an agent)",
@@ -107,6 +109,7 @@ def create_subscription(
     ctx.session.add(sub)
     ctx.session.flush()
     ctx.audit("webhook.created", "webhook", sub.id, host=_origin(url), events=sub.events, enabled=enabled)
+    ctx.publish(SUBSCRIPTIONS_CHANGED, webhook_id=sub.id)
     return sub, secret
 
 
@@ -135,6 +138,7 @@ def update_subscription(
         sub.secret = secret = _new_secret()
         changes["secret_rotated"] = True
     ctx.audit("webhook.updated", "webhook", sub.id, **changes)
+    ctx.publish(SUBSCRIPTIONS_CHANGED, webhook_id=sub.id)
     return sub, secret
 
 
@@ -146,6 +150,7 @@ def delete_subscription(ctx: ActionContext, webhook_id: str) -> int:
     host = _origin(sub.url)
     ctx.session.delete(sub)
     ctx.audit("webhook.deleted", "webhook", webhook_id, host=host, deliveries_removed=removed)
+    ctx.publish(SUBSCRIPTIONS_CHANGED, webhook_id=webhook_id)
     return removed
 
 

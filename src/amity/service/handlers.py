@@ -5,8 +5,9 @@
 - ``conversation.updated`` with a status or priority change: pauses, resumes, new targets;
 - ``conversation.merged``: the folded conversation's clocks stop.
 
-Each handler does its work as its own action (``perform``), so a failure is logged by the bus and
-never undoes the change that triggered it.
+The events of one commit are handled together (``EventBus.subscribe_batch``): each conversation is
+refreshed once however many of its events the commit carried. Each piece of work is its own action
+(``perform``), so a failure is logged and never undoes the change that triggered it.
 """
 
 from __future__ import annotations
@@ -29,35 +30,43 @@ def refresh(app: App, conversation_id: str) -> None:
     perform(app, SYSTEM, refresh_service_levels, conversation_id, now_of(app))
 
 
-def on_created(app: App, event: DomainEvent) -> None:
-    conversation_id = str(event.data["conversation_id"])
-    try:
-        route_new_conversation(app, conversation_id, now_of(app))
-    finally:
-        # Service levels apply whether or not routing worked (a broken rule must not hide the SLA).
-        refresh(app, conversation_id)
+def work_of(events: list[DomainEvent]) -> tuple[list[str], list[str]]:
+    """(conversations to route, conversations whose clocks to refresh) for one commit's events, each
+    once and in the order they happened: a new conversation's first message needs one refresh."""
+    route: list[str] = []
+    clocks: dict[str, None] = {}
+    for ev in events:
+        d = ev.data
+        if ev.name == "conversation.created":
+            route.append(str(d["conversation_id"]))
+            clocks[str(d["conversation_id"])] = None
+        elif (ev.name == "message.created" and not d.get("is_note")) or (
+            ev.name == "conversation.updated" and SLA_INPUTS & set(d.get("changes") or {})
+        ):
+            clocks[str(d["conversation_id"])] = None
+        elif ev.name == "conversation.merged":
+            clocks[str(d["merged_id"])] = None
+    return route, list(clocks)
 
 
-def on_message(app: App, event: DomainEvent) -> None:
-    if not event.data.get("is_note"):
-        refresh(app, str(event.data["conversation_id"]))
-
-
-def on_updated(app: App, event: DomainEvent) -> None:
-    if SLA_INPUTS & set(event.data.get("changes") or {}):
-        refresh(app, str(event.data["conversation_id"]))
-
-
-def on_merged(app: App, event: DomainEvent) -> None:
-    refresh(app, str(event.data["merged_id"]))
+def on_commit(app: App, events: list[DomainEvent]) -> None:
+    route, clocks = work_of(events)
+    for conversation_id in route:
+        try:
+            route_new_conversation(app, conversation_id, now_of(app))
+        except Exception:
+            # Service levels apply whether or not routing worked (a broken rule must not hide the SLA).
+            log.exception("routing failed", extra={"conversation_id": conversation_id})
+    for conversation_id in clocks:
+        try:
+            refresh(app, conversation_id)
+        except Exception:
+            log.exception("SLA refresh failed", extra={"conversation_id": conversation_id})
 
 
 def install(app: App) -> None:
     if app.cache.get(INSTALLED):
         return
     app.cache[INSTALLED] = True
-    app.bus.subscribe("conversation.created", lambda ev: on_created(app, ev))
-    app.bus.subscribe("message.created", lambda ev: on_message(app, ev))
-    app.bus.subscribe("conversation.updated", lambda ev: on_updated(app, ev))
-    app.bus.subscribe("conversation.merged", lambda ev: on_merged(app, ev))
+    app.bus.subscribe_batch(lambda events: on_commit(app, events))
     breaches.install(app)
