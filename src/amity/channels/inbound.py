@@ -64,10 +64,10 @@ def resolve_sender(app: App, channel: Channel, inbound: Inbound) -> str:
 
 def name_if_unnamed(app: App, channel: Channel, customer_id: str, name: str) -> None:
     """A display name fills an empty name trait; it never overwrites a name the business holds."""
-    from amity.customers.queries import customer_360
+    from amity.customers.queries import current_traits
 
     with app.db.read() as s:
-        traits = customer_360(s, customer_id, limit=1)["traits"]
+        traits = current_traits(s, customer_id)
     clean = " ".join(name.split())[:200]
     if traits.get("name") or not clean:
         return
