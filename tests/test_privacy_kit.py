@@ -51,12 +51,24 @@ def declare(client: TestClient, admin: str, name: str, type_: str = "string", **
 
 def person(app: App, email: str, phone: str, name: str, note: str = "likes trail shoes") -> str:
     """A customer first seen by email, then by phone, merged by an event carrying both."""
-    a = ingest(app, {"type": "page.viewed", "identities": [{"type": "email", "value": email}],
-                     "traits": {"name": name}, "properties": {"note": note, "amount": 12}})
+    a = ingest(
+        app,
+        {
+            "type": "page.viewed",
+            "identities": [{"type": "email", "value": email}],
+            "traits": {"name": name},
+            "properties": {"note": note, "amount": 12},
+        },
+    )
     ingest(app, {"type": "call.ended", "identities": [{"type": "phone", "value": phone}]})
-    ingest(app, {"type": "order.placed", "identities": [{"type": "email", "value": email},
-                                                        {"type": "phone", "value": phone}],
-                 "properties": {"amount": 80, "currency": "EUR", "gift_message": note}})
+    ingest(
+        app,
+        {
+            "type": "order.placed",
+            "identities": [{"type": "email", "value": email}, {"type": "phone", "value": phone}],
+            "properties": {"amount": 80, "currency": "EUR", "gift_message": note},
+        },
+    )
     return str(a[0]["customer_id"])
 
 

@@ -24,9 +24,7 @@ ANA = ("ana.access@example.com", "+447911100101", "Ana Lima")
 def _audit(app: App, request_id: str) -> list[AuditEntry]:
     with app.db.read() as s:
         return list(
-            s.scalars(
-                select(AuditEntry).where(AuditEntry.subject_id == request_id).order_by(AuditEntry.id)
-            )
+            s.scalars(select(AuditEntry).where(AuditEntry.subject_id == request_id).order_by(AuditEntry.id))
         )
 
 
@@ -34,14 +32,21 @@ def test_an_agent_files_a_verified_access_request_and_it_runs_to_completion(
     now_client: TestClient, now_app: App, tokens: dict[str, str]
 ) -> None:
     cid = person(now_app, *ANA)
-    r = file(now_client, tokens["agent"], type="access", customer_id=cid,
-             verification_method="replied from the email address on file")
+    r = file(
+        now_client,
+        tokens["agent"],
+        type="access",
+        customer_id=cid,
+        verification_method="replied from the email address on file",
+    )
     got = now_client.get(f"/api/v1/privacy/requests/{r['id']}", headers=auth(tokens["agent"])).json()
     assert got["status"] == "completed"
     assert got["verified_by"].startswith("token:") and got["verification_method"].startswith("replied")
     assert got["download_url"] == f"/api/v1/privacy/requests/{r['id']}/export"
     assert [a.action for a in _audit(now_app, r["id"])] == [
-        "privacy.request.filed", "privacy.request.started", "privacy.request.completed"
+        "privacy.request.filed",
+        "privacy.request.started",
+        "privacy.request.completed",
     ]
     # Agents file; leads download.
     assert now_client.get(got["download_url"], headers=auth(tokens["agent"])).status_code == 403
@@ -51,7 +56,10 @@ def test_an_agent_files_a_verified_access_request_and_it_runs_to_completion(
     customers = data["data"]["customers"]
     assert {i["value"] for i in customers["identities"]} == {ANA[0], ANA[1]}
     assert any(c["traits"].get("name") == "Ana Lima" for c in customers["customers"])
-    assert "csv/customers.identities.csv" in files and b"ana.access@example.com" in files["csv/customers.identities.csv"]
+    assert (
+        "csv/customers.identities.csv" in files
+        and b"ana.access@example.com" in files["csv/customers.identities.csv"]
+    )
 
 
 def test_without_a_verification_the_request_waits_until_someone_records_one(
@@ -60,13 +68,18 @@ def test_without_a_verification_the_request_waits_until_someone_records_one(
     cid = person(now_app, *ANA)
     r = file(now_client, tokens["agent"], type="access", customer_id=cid)
     assert r["status"] == "received" and r["verified_by"] is None
-    v = now_client.post(f"/api/v1/privacy/requests/{r['id']}/verify",
-                        json={"verification_method": "ID shown in store", "verified_by": "Clerk Bo"},
-                        headers=auth(tokens["agent"]))
+    v = now_client.post(
+        f"/api/v1/privacy/requests/{r['id']}/verify",
+        json={"verification_method": "ID shown in store", "verified_by": "Clerk Bo"},
+        headers=auth(tokens["agent"]),
+    )
     assert v.status_code == 200, v.text
     assert v.json()["status"] == "completed" and v.json()["verified_by"] == "Clerk Bo"
-    again = now_client.post(f"/api/v1/privacy/requests/{r['id']}/verify",
-                            json={"verification_method": "twice"}, headers=auth(tokens["agent"]))
+    again = now_client.post(
+        f"/api/v1/privacy/requests/{r['id']}/verify",
+        json={"verification_method": "twice"},
+        headers=auth(tokens["agent"]),
+    )
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "request_id"
 
 
@@ -78,13 +91,17 @@ def test_due_one_month_after_receipt_and_extended_once_with_its_reason(
     due = dt.datetime.fromisoformat(r["due_at"])
     assert due == requests.add_months(received, 1) and 28 <= (due - received).days <= 31
     assert r["days_left"] in (28, 29, 30, 31)
-    e = client.post(f"/api/v1/privacy/requests/{r['id']}/extend",
-                    json={"reason": "many systems to search", "months": 2}, headers=auth(tokens["admin"]))
+    e = client.post(
+        f"/api/v1/privacy/requests/{r['id']}/extend",
+        json={"reason": "many systems to search", "months": 2},
+        headers=auth(tokens["admin"]),
+    )
     assert e.status_code == 200, e.text
     assert dt.datetime.fromisoformat(e.json()["due_at"]) == requests.add_months(received, 3)
     assert e.json()["extension_reason"] == "many systems to search"
-    twice = client.post(f"/api/v1/privacy/requests/{r['id']}/extend", json={"reason": "more"},
-                        headers=auth(tokens["admin"]))
+    twice = client.post(
+        f"/api/v1/privacy/requests/{r['id']}/extend", json={"reason": "more"}, headers=auth(tokens["admin"])
+    )
     assert twice.status_code == 409 and twice.json()["errors"][0]["field"] == "months"
 
 
@@ -95,7 +112,12 @@ def test_month_arithmetic_keeps_to_the_calendar() -> None:
 
 
 def _shape(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k not in ("id", "customer_id", "received_at", "due_at", "verified_at", "started_at", "completed_at")}
+    return {
+        k: v
+        for k, v in body.items()
+        if k
+        not in ("id", "customer_id", "received_at", "due_at", "verified_at", "started_at", "completed_at")
+    }
 
 
 def test_a_request_about_nobody_is_answered_exactly_like_one_about_a_customer(
@@ -103,9 +125,12 @@ def test_a_request_about_nobody_is_answered_exactly_like_one_about_a_customer(
 ) -> None:
     cid = person(now_app, *ANA)
     body = {"type": "erasure", "verification_method": "letter with ID"}
-    known = now_client.post("/api/v1/privacy/requests", json={**body, "customer_id": cid}, headers=auth(tokens["admin"]))
-    unknown = now_client.post("/api/v1/privacy/requests", json={**body, "customer_id": "cus_nobody"},
-                              headers=auth(tokens["admin"]))
+    known = now_client.post(
+        "/api/v1/privacy/requests", json={**body, "customer_id": cid}, headers=auth(tokens["admin"])
+    )
+    unknown = now_client.post(
+        "/api/v1/privacy/requests", json={**body, "customer_id": "cus_nobody"}, headers=auth(tokens["admin"])
+    )
     assert known.status_code == unknown.status_code == 201
     assert _shape(known.json()) == _shape(unknown.json())
     assert request_row(now_app, unknown.json()["id"]).status == "completed"
@@ -119,7 +144,12 @@ def test_an_agents_erasure_waits_for_a_lead_who_approves_it(
     assert r["status"] == "identity_verified" and r["awaiting_approval"] is True
     with now_app.db.read() as s:
         assert customer_360(s, cid, limit=1)["traits"]["name"] == "Ana Lima"  # nothing erased yet
-    assert now_client.post(f"/api/v1/privacy/requests/{r['id']}/approve", headers=auth(tokens["agent"])).status_code == 403
+    assert (
+        now_client.post(
+            f"/api/v1/privacy/requests/{r['id']}/approve", headers=auth(tokens["agent"])
+        ).status_code
+        == 403
+    )
     ok = now_client.post(f"/api/v1/privacy/requests/{r['id']}/approve", headers=auth(tokens["supervisor"]))
     assert ok.status_code == 200 and ok.json()["status"] == "completed"
     with now_app.db.read() as s:
@@ -131,9 +161,16 @@ def test_the_open_list_shows_time_left_soonest_first_and_denied_ones_leave_it(
 ) -> None:
     a = file(client, tokens["admin"], type="access", customer_id="cus_a")
     b = file(client, tokens["admin"], type="restriction", customer_id="cus_b")
-    d = client.post(f"/api/v1/privacy/requests/{a['id']}/deny", json={"reason": "not the customer"},
-                    headers=auth(tokens["admin"]))
-    assert d.status_code == 200 and d.json()["status"] == "denied" and d.json()["denied_reason"] == "not the customer"
+    d = client.post(
+        f"/api/v1/privacy/requests/{a['id']}/deny",
+        json={"reason": "not the customer"},
+        headers=auth(tokens["admin"]),
+    )
+    assert (
+        d.status_code == 200
+        and d.json()["status"] == "denied"
+        and d.json()["denied_reason"] == "not the customer"
+    )
     listed = client.get("/api/v1/privacy/requests?status=open", headers=auth(tokens["supervisor"])).json()
     assert [i["id"] for i in listed["items"]] == [b["id"]] and listed["items"][0]["days_left"] >= 28
     denied = client.get("/api/v1/privacy/requests?status=denied", headers=auth(tokens["admin"])).json()
@@ -162,8 +199,14 @@ def test_rectification_sets_the_traits_it_names(
     now_client: TestClient, now_app: App, tokens: dict[str, str]
 ) -> None:
     cid = person(now_app, *ANA)
-    r = file(now_client, tokens["agent"], type="rectification", customer_id=cid,
-             verification_method="email from the address on file", changes={"name": "Ana Lima Souza"})
+    r = file(
+        now_client,
+        tokens["agent"],
+        type="rectification",
+        customer_id=cid,
+        verification_method="email from the address on file",
+        changes={"name": "Ana Lima Souza"},
+    )
     assert request_row(now_app, r["id"]).status == "completed"
     with now_app.db.read() as s:
         assert customer_360(s, cid, limit=1)["traits"]["name"] == "Ana Lima Souza"
@@ -183,7 +226,9 @@ def test_restriction_withdraws_every_purpose_but_service(
     assert "marketing" in state
 
 
-def test_a_request_runs_once_however_often_its_job_runs(app: App, client: TestClient, tokens: dict[str, str]) -> None:
+def test_a_request_runs_once_however_often_its_job_runs(
+    app: App, client: TestClient, tokens: dict[str, str]
+) -> None:
     cid = person(app, *ANA)
     r = file(client, tokens["admin"], type="access", customer_id=cid, verification_method="in store")
     assert request_row(app, r["id"]).status == "identity_verified"  # no worker in this app: it waits
@@ -193,7 +238,9 @@ def test_a_request_runs_once_however_often_its_job_runs(app: App, client: TestCl
     assert runner.due(app, dt.datetime.now(dt.UTC)) == []
 
 
-def test_an_export_past_its_download_period_is_gone(now_client: TestClient, now_app: App, tokens: dict[str, str]) -> None:
+def test_an_export_past_its_download_period_is_gone(
+    now_client: TestClient, now_app: App, tokens: dict[str, str]
+) -> None:
     cid = person(now_app, *ANA)
     r = file(now_client, tokens["admin"], type="access", customer_id=cid, verification_method="in store")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)

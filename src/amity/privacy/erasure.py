@@ -75,9 +75,7 @@ def erase_person(
         .values(export_path=None, export_expires_at=None)
     )
     # The same result whether or not the id named anybody: the answer must not tell.
-    requests.complete(
-        ctx, request_id, now, {"holders": sorted(h.name for h in holders.holders())}
-    )
+    requests.complete(ctx, request_id, now, {"holders": sorted(h.name for h in holders.holders())})
     return out
 
 

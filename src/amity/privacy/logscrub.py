@@ -2,9 +2,10 @@
 
 Amity logs JSON lines to stderr; an install that keeps logs on the same machine points its process
 manager (or a ``logging.FileHandler``) at ``$AMITY_HOME/logs/*.log`` (docs/privacy.md, "Logs").
-Erasure rewrites each such file, replacing every occurrence of the person's identifiers and text
-traits with ``[erased]``: the line stays (its time, level, request id still tell what happened), the
-person does not. Logs shipped elsewhere (journald, a log service) must be handled there.
+Erasure rewrites each such file: a line that names the person (an identifier or a text trait) is
+redacted whole, since whatever else it says is about them too. A JSON line keeps its time, level,
+logger and request id (what happened, and when, can still be traced) with ``msg`` ``[erased]``; any
+other line becomes ``[erased]``. Logs shipped elsewhere (journald, a log service) must be handled there.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+
+import orjson
 
 LOG_DIR = "logs"
 REDACTED = "[erased]"
@@ -36,6 +39,21 @@ def _pattern(needles: set[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)), re.IGNORECASE)
 
 
+KEPT = ("ts", "level", "logger", "request_id")
+
+
+def _redacted(line: str) -> str:
+    end = "\n" if line.endswith("\n") else ""
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return REDACTED + end
+    if not isinstance(data, dict):
+        return REDACTED + end
+    kept = {k: data[k] for k in KEPT if k in data} | {"msg": REDACTED}
+    return orjson.dumps(kept).decode() + end
+
+
 def scrub(home: Path, needles: set[str]) -> dict[str, int]:
     """Redact ``needles`` in every log file; returns lines changed per file (relative path)."""
     pattern = _pattern(needles)
@@ -47,7 +65,7 @@ def scrub(home: Path, needles: set[str]) -> dict[str, int]:
         # process manager) keeps writing to this very file instead of to an unlinked one.
         with path.open("r+", encoding="utf-8", errors="surrogateescape", newline="") as f:
             lines = f.readlines()
-            new = [pattern.sub(REDACTED, line) for line in lines]
+            new = [_redacted(line) if pattern.search(line) else line for line in lines]
             n = sum(a != b for a, b in zip(lines, new, strict=True))
             if n:
                 f.seek(0)

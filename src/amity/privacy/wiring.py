@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import event
+
 from amity import jobs as jobs_module
 from amity.core.actions import App
 from amity.core.bus import DomainEvent
@@ -66,8 +68,23 @@ class PrivacyJobs:
         return n
 
 
+def _secure_delete(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA secure_delete=ON")
+    cur.close()
+
+
+def zero_freed_space(app: App) -> None:
+    """SQLite keeps a deleted or overwritten row's bytes in free space until reused; with
+    ``secure_delete`` they are zeroed as they are freed, so an erased value is not left readable in
+    the file. Set on every checkout: connections already pooled get it too."""
+    if app.db.is_sqlite and not event.contains(app.db.engine.pool, "checkout", _secure_delete):
+        event.listen(app.db.engine.pool, "checkout", _secure_delete)
+
+
 def install(app: App) -> Any:
     register_holders()
+    zero_freed_space(app)
     from amity.privacy import tombstones
 
     customer_service.INGEST_GUARDS["privacy.tombstones"] = tombstones.guard
