@@ -40,6 +40,7 @@ PROACTIVE_KINDS = ("notification", "survey", "campaign")
 SEND_KINDS = ("reply", *PROACTIVE_KINDS)
 USE_KINDS = ("profiling",)
 KINDS = SEND_KINDS + USE_KINDS
+VERB = {"withdrawn": "withdrew", "denied": "refused"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def decide(
         if not (is_reply and spec.default_basis is not None and wrote_since):
             return Decision(
                 False,
-                f"the customer {rec.status} {purpose}{_scope(rec)} on {rec.at:%Y-%m-%d} ({rec.source})",
+                f"the customer {VERB[rec.status]} {purpose}{_scope(rec)} on {rec.at:%Y-%m-%d} ({rec.source})",
                 code=rec.status,
             )
         basis = spec.default_basis or "contract"
