@@ -17,11 +17,14 @@ from sqlalchemy import func, select
 
 from amity.accounts import actions as accounts_actions
 from amity.accounts.queries import user_by_email
+from amity.conversations.models import Conversation, Message
 from amity.core.actions import App
 from amity.customers import queries
 from amity.customers.models import Customer, Event, Identity, Merge
 from amity.db import utcnow
 from amity.demo import ANCHOR, DEMO_EMAIL, DEMO_PASSWORD, already_loaded, generate, load_demo
+from amity.privacy.models import AuditEntry
+from amity.service.models import Approval, Escalation
 from tests.conftest import reset
 
 PEOPLE = 60
@@ -39,12 +42,18 @@ def _snapshot(app: App) -> dict[str, Any]:
     """What must be identical between two loads of one seed (ids of customers and merges are random)."""
     with app.db.read() as s:
         return {
-            "events": sorted(s.scalars(select(Event.id))),
+            # Ingested events have ids from the seed; a call's timeline event is named after its
+            # channel, whose id is random like every other row id: those are counted.
+            "events": sorted(s.scalars(select(Event.id).where(Event.id.like("demo%")))),
+            "other_events": s.scalar(select(func.count()).select_from(Event).where(~Event.id.like("demo%"))),
             "identities": sorted(s.execute(select(Identity.type, Identity.value))),
             "live": s.scalar(
                 select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
             ),
             "merges": s.scalar(select(func.count()).select_from(Merge)),
+            "messages": sorted(s.execute(select(Message.channel_type, Message.text))),
+            "conversations": s.scalar(select(func.count()).select_from(Conversation)),
+            "approvals": s.scalar(select(func.count()).select_from(Approval)),
         }
 
 
@@ -56,7 +65,8 @@ def test_demo_loads_a_retailer_whose_channels_resolve_into_connected_customers(a
     # islands merge, but about one link in ten never happens: more customers than people, far fewer than islands
     assert PEOPLE <= stats["customers"] < PEOPLE * 1.4
     with app.db.read() as s:
-        assert s.scalar(select(func.count()).select_from(Event)) == stats["events"] > PEOPLE * 8
+        ingested = select(func.count()).select_from(Event).where(Event.id.like("demo%"))
+        assert s.scalar(ingested) == stats["events"] > PEOPLE * 8
         # every event sits on a live customer's timeline
         orphans = select(func.count()).select_from(Event).join(Customer, Customer.id == Event.customer_id)
         assert s.scalar(orphans.where(Customer.merged_into_id.is_not(None))) == 0
@@ -75,9 +85,10 @@ def test_demo_loads_a_retailer_whose_channels_resolve_into_connected_customers(a
             )
         )
         assert sum(v for k, v in per_customer.items() if k >= 4) >= PEOPLE // 4
+        # The retailer's history lies before the anchor (today's conversations are live, now).
         newest, oldest = (
-            s.scalar(select(func.max(Event.timestamp))),
-            s.scalar(select(func.min(Event.timestamp))),
+            s.scalar(select(func.max(Event.timestamp)).where(Event.id.like("demo%"))),
+            s.scalar(select(func.min(Event.timestamp)).where(Event.id.like("demo%"))),
         )
         assert newest is not None and oldest is not None
         assert ANCHOR - dt.timedelta(days=731) < oldest < newest < min(ANCHOR, utcnow())
@@ -110,7 +121,8 @@ def test_demo_is_deterministic_and_loading_it_again_stores_nothing_new(app: App)
     first = load_demo(app, people=PEOPLE, seed=3)
     before = _snapshot(app)
     again = load_demo(app, people=PEOPLE, seed=3)
-    assert again == {**first, "events": 0, "merges": 0}
+    assert first["conversations"] > 20
+    assert again == {**first, "events": 0, "merges": 0, "conversations": 0}
     assert _snapshot(app) == before
 
     reset(app.db)
@@ -130,3 +142,39 @@ def test_the_cli_loads_the_demo_and_the_already_loaded_guard_is_cheap(app: App, 
     started = time.perf_counter()
     assert already_loaded(app)  # what `amity demo --if-empty` asks before loading anything
     assert time.perf_counter() - started < 0.5
+
+
+def test_the_demo_inbox_has_live_conversations_on_every_channel_through_the_real_actions(app: App) -> None:
+    load_demo(app, people=PEOPLE, seed=3)
+    now = utcnow()
+    with app.db.read() as s:
+        convs = list(s.scalars(select(Conversation)))
+        msgs = list(s.scalars(select(Message)))
+        audit = Counter(s.scalars(select(AuditEntry.action)))
+        approvals = list(s.scalars(select(Approval)))
+        escalations = s.scalar(select(func.count()).select_from(Escalation))
+        live = {c.id for c in s.scalars(select(Customer).where(Customer.merged_into_id.is_(None)))}
+        named = {c.id for c in s.scalars(select(Customer)) if c.traits.get("name")}
+    assert len(convs) > 20
+    # Every channel the desk has: chat, email, SMS, WhatsApp, a phone line and the store tablets (API).
+    inbound = {m.channel_type for m in msgs if m.direction == "in"}
+    assert {"chat", "email", "sms", "whatsapp", "voice", "api"} <= inbound
+    # Written by the demo's customers (people with names from the shop and the tills).
+    assert all(c.customer_id in named for c in convs)
+    assert {c.customer_id for c in convs} <= live
+    assigned = [c for c in convs if c.assignee_id]
+    assert 0 < len(assigned) < len(convs)  # some assigned, some waiting in Unassigned
+    overdue = [
+        c
+        for c in convs
+        if c.next_due_at and c.next_due_at.replace(tzinfo=dt.UTC) < now and c.status == "open"
+    ]
+    assert 2 <= len(overdue) < len(convs) // 2  # a few breaching the first-response target
+    assert any(m.is_note for m in msgs) and escalations >= 1
+    assert {a.status for a in approvals} == {"pending", "approved"}
+    # Replies that went out before the demo began are recorded as delivered, not left for a worker.
+    out = [m for m in msgs if m.direction == "out" and not m.is_note]
+    assert out and {m.delivery_status for m in out} == {"delivered"}
+    # Through the actions: their audit rows are there.
+    assert audit["message.received"] >= len(convs) and audit["message.sent"] == len(out)
+    assert audit["note.added"] >= 1 and audit["approval.requested"] == len(approvals)

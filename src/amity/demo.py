@@ -10,7 +10,9 @@ profiles merge. About one link in ten never happens, so some duplicates remain, 
 
 Events go through the real action layer (``customers.service.ingest``) in batches of at most 1000.
 The data depends only on the seed: timestamps count back from a fixed anchor and event ids are
-derived from the seed, so loading the same seed again stores nothing new.
+derived from the seed, so loading the same seed again stores nothing new. Then the service desk
+(channels, teams, SLA, macros) and live conversations across every channel are added by
+``demo_conversations``, and other capabilities add theirs at the hook at the end of :func:`load_demo`.
 
 Sign-ins, all with the password ``amity-demo-2026``:
   demo@amity.example        admin
@@ -21,7 +23,9 @@ Sign-ins, all with the password ``amity-demo-2026``:
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
+import logging
 import random
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -39,6 +43,7 @@ from amity.customers.actions import declare_trait
 from amity.customers.models import Customer, Merge
 from amity.customers.schemas import TraitIn
 from amity.db import utcnow
+from amity.demo_conversations import load_conversations
 
 DEMO_EMAIL = "demo@amity.example"
 DEMO_PASSWORD = "amity-demo-2026"  # noqa: S105 -- documented, public demo sign-in
@@ -106,6 +111,14 @@ REVIEWS = {
 }
 # fmt: on
 Event = dict[str, Any]
+log = logging.getLogger(__name__)
+# Other capabilities' demo data, loaded after everything above: (module, function). Each is called as
+# ``fn(app, seed=seed)``, must be idempotent and deterministic like the rest, and may return counts
+# to report. A capability not installed yet (module or function missing) is skipped.
+MORE_DEMO = (
+    ("amity.catalog", "load_catalog_demo"),
+    ("amity.commerce", "load_commerce_demo"),
+)
 Ids = list[dict[str, str]]
 
 
@@ -331,4 +344,27 @@ def load_demo(app: App, people: int = 1000, seed: int = 7, progress: bool = Fals
             perform(app, ACTOR, create_user, email, DEMO_PASSWORD, role, name)
     live = _count(app, select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None)))
     merges = _count(app, select(func.count()).select_from(Merge)) - merges_before
-    return {"people": people, "customers": live, "events": stored, "merges": merges, "flagged": flagged}
+    talk = load_conversations(app, events, seed, ACTOR, count=min(24, max(1, people // 2)))
+    stats = {"people": people, "customers": live, "events": stored, "merges": merges, "flagged": flagged}
+    stats["conversations"] = talk["conversations"]
+    # ---- HOOK: other capabilities' demo data (catalogue, commerce) -----------------------------------
+    stats.update(_more_demo(app, seed))
+    return stats
+
+
+def _more_demo(app: App, seed: int) -> dict[str, int]:
+    """Call each capability's demo loader in MORE_DEMO that exists (guarded: it may not be built yet)."""
+    out: dict[str, int] = {}
+    for module_name, fn_name in MORE_DEMO:
+        for where in (module_name, f"{module_name}.demo"):
+            try:
+                fn = getattr(importlib.import_module(where), fn_name)
+            except (ImportError, AttributeError):
+                continue
+            got = fn(app, seed=seed)
+            if isinstance(got, dict):
+                out.update({f"{module_name.rsplit('.', 1)[-1]}_{k}": int(v) for k, v in got.items()})
+            break
+        else:
+            log.info("demo: %s.%s is not available yet; skipped", module_name, fn_name)
+    return out
