@@ -18,10 +18,12 @@ db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_cli = typer.Typer(help="API tokens for systems.", no_args_is_help=True)
 user_cli = typer.Typer(help="People who sign in.", no_args_is_help=True)
 trait_cli = typer.Typer(help="The declared trait schema.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The access log of customer views.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(trait_cli, name="trait")
+cli.add_typer(audit_cli, name="audit")
 console = Console()
 
 
@@ -186,13 +188,17 @@ def demo(
 def token_create(
     name: Annotated[str, typer.Option(help="What uses the token, e.g. 'shop'")],
     role: Annotated[str, typer.Option(help="admin, supervisor, agent or integration")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit it to these of the role's permissions (repeat), e.g. events:write"),
+    ] = None,
 ) -> None:
     """Print a new API token once; only its hash is stored."""
     from amity.accounts.actions import create_token
 
     app = _app()
     try:
-        token = perform(app, SYSTEM, create_token, name, role)
+        token = perform(app, SYSTEM, create_token, name, role, scope or None)
     except ActionError as exc:
         _fail(exc)
         return
@@ -222,6 +228,43 @@ def user_create(
         _fail(exc)
         return
     console.print(f"created {user.role} {user.email} ({user.id})")
+
+
+@user_cli.command("disable")
+def user_disable(email: Annotated[str, typer.Option(help="Sign-in address")]) -> None:
+    """Disable a person: no sign-in; their sessions and the tokens they made stop working at once."""
+    from amity.accounts.actions import disable_user
+    from amity.accounts.queries import user_by_email
+
+    app = _app()
+    with app.db.read() as s:
+        user = user_by_email(s, email)
+    if user is None:
+        console.print(f"[red]error:[/red] nobody signs in as {email}")
+        raise typer.Exit(2)
+    try:
+        perform(app, SYSTEM, disable_user, user.id)
+    except ActionError as exc:
+        _fail(exc)
+    console.print(f"disabled {user.email} ({user.id})")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the access log's hash chain; exit 1 at the first row that was edited, deleted or moved."""
+    from amity.privacy.access_log import verify
+
+    app = _app()
+    with app.db.read() as s:
+        verdict = verify(s)
+    if verdict.ok:
+        console.print(f"access log intact: {verdict.rows} rows, chain verified")
+        return
+    console.print(
+        f"[red]access log tampered:[/red] row {verdict.broken_seq}: {verdict.reason} "
+        f"({verdict.rows} rows before it verified)"
+    )
+    raise typer.Exit(1)
 
 
 @trait_cli.command("declare")

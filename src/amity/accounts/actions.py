@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from amity.accounts.models import ApiToken, User
-from amity.accounts.roles import Role
+from amity.accounts.roles import MATRIX, Perm, Role
 from amity.core.actions import ActionContext, Conflict, Invalid, NotFound
 from amity.db import utcnow
 from amity.ids import new_id
@@ -61,11 +61,29 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
-def create_token(ctx: ActionContext, name: str, role: str) -> str:
+def check_scopes(role: str, scopes: list[str] | None) -> list[str] | None:
+    """None keeps every permission of the role; a list must name some of them, and only those."""
+    if scopes is None:
+        return None
+    granted = MATRIX[Role(role)]
+    wanted = sorted({s.strip() for s in scopes if s.strip()})
+    if not wanted:
+        raise Invalid("name at least one scope, or leave scopes out for all of the role's", field="scopes")
+    known = {p.value for p in Perm}
+    for scope in wanted:
+        if scope not in known:
+            raise Invalid(f"unknown scope '{scope}'; one of {', '.join(sorted(known))}", field="scopes")
+        if Perm(scope) not in granted:
+            raise Invalid(f"role '{role}' does not have '{scope}', so a token cannot either", field="scopes")
+    return wanted
+
+
+def create_token(ctx: ActionContext, name: str, role: str, scopes: list[str] | None = None) -> str:
     """Returns the token text; it is shown once and only its hash is kept."""
     role = check_role(role)
     if not name.strip():
         raise Invalid("a token needs a name saying what uses it", field="name")
+    chosen = check_scopes(role, scopes)
     token_id = new_id("tok")
     secret = secrets.token_urlsafe(32)
     ctx.session.add(
@@ -75,10 +93,11 @@ def create_token(ctx: ActionContext, name: str, role: str) -> str:
             role=role,
             secret_hash=hash_secret(secret),
             created_by=ctx.actor.label,
+            scopes=chosen,
         )
     )
     ctx.session.flush()
-    ctx.audit("token.created", "token", token_id, name=name, role=role)
+    ctx.audit("token.created", "token", token_id, name=name, role=role, scopes=chosen)
     return f"amity_{token_id}_{secret}"
 
 
@@ -88,3 +107,39 @@ def revoke_token(ctx: ActionContext, token_id: str) -> None:
         raise NotFound(f"no token {token_id}", field="id")
     tok.revoked_at = utcnow()
     ctx.audit("token.revoked", "token", token_id)
+
+
+def _user(ctx: ActionContext, user_id: str) -> User:
+    user = ctx.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}", field="user_id")
+    return user
+
+
+def end_sessions(ctx: ActionContext, user_id: str, why: str) -> None:
+    """Every session cookie issued to the user stops working (the cookie carries the epoch)."""
+    user = _user(ctx, user_id)
+    user.session_epoch += 1
+    ctx.audit("user.sessions_ended", "user", user_id, reason=why)
+
+
+def disable_user(ctx: ActionContext, user_id: str) -> User:
+    """They cannot sign in; their sessions and the API tokens they created stop working at once."""
+    user = _user(ctx, user_id)
+    if ctx.actor.kind == "user" and ctx.actor.id == user_id:
+        raise Conflict("you cannot disable yourself; ask another admin", field="user_id")
+    if user.disabled_at is None:
+        user.disabled_at = utcnow()
+        user.session_epoch += 1
+        ctx.audit("user.disabled", "user", user_id, email=user.email)
+        ctx.publish("user.disabled", user_id=user_id)
+    return user
+
+
+def enable_user(ctx: ActionContext, user_id: str) -> User:
+    user = _user(ctx, user_id)
+    if user.disabled_at is not None:
+        user.disabled_at = None
+        ctx.audit("user.enabled", "user", user_id, email=user.email)
+        ctx.publish("user.enabled", user_id=user_id)
+    return user

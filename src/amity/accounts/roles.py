@@ -28,23 +28,23 @@ class Perm(StrEnum):
     CONSENT_READ = "consent:read"  # a customer's consent history and current state
     CONSENT_WRITE = "consent:write"  # record a consent change (an agent on the customer's word, a system)
     PURPOSES_MANAGE = "purposes:manage"  # add consent purposes (admin only)
-    PRIVACY_REQUEST = "privacy:request"  # file a data-subject request on a customer's behalf
-    PRIVACY_MANAGE = "privacy:manage"  # list, approve, extend, deny requests; download exports
-    RETENTION_MANAGE = "retention:manage"  # retention rules (admin only)
     CATALOG_READ = "catalog:read"  # products, locations, stock, reviews
     CATALOG_WRITE = "catalog:write"  # load products, locations, stock and reviews (shop, POS)
     STOCK_RESERVE = "stock:reserve"  # hold stock for a customer; stock and size advice in a conversation
     COMMERCE_READ = "commerce:read"  # orders, shipments, subscriptions, devices, loyalty, coupons
     COMMERCE_WRITE = "commerce:write"  # load orders and the rest of the commercial profile (shop, billing)
     COMMERCE_ACT = "commerce:act"  # order, apply coupons, goodwill, refund, upgrade shipping (within authority)
+    ACCOUNTS_MANAGE = "accounts:manage"  # disable people, reset their two-factor, API tokens (admin only)
+    ACCESS_LOG_READ = "access_log:read"  # who viewed which customer (admin only)
+    PRIVACY_REQUEST = "privacy:request"  # file a data-subject request on a customer's behalf
+    PRIVACY_MANAGE = "privacy:manage"  # list, approve, extend, deny requests; download exports
+    RETENTION_MANAGE = "retention:manage"  # retention rules (admin only)
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.SUPERVISOR: frozenset(
         {
-            Perm.CONSENT_READ,
-            Perm.CONSENT_WRITE,
             Perm.CUSTOMERS_READ,
             Perm.CUSTOMERS_MERGE,
             Perm.TRAITS_READ,
@@ -53,6 +53,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.CONVERSATIONS_WRITE,
             Perm.CONVERSATIONS_MERGE,
             Perm.APPROVALS_DECIDE,
+            Perm.CONSENT_READ,
+            Perm.CONSENT_WRITE,
             Perm.CATALOG_READ,
             Perm.STOCK_RESERVE,
             Perm.COMMERCE_READ,
@@ -63,8 +65,6 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     ),
     Role.AGENT: frozenset(
         {
-            Perm.CONSENT_READ,
-            Perm.CONSENT_WRITE,
             Perm.CUSTOMERS_READ,
             Perm.TRAITS_READ,
             Perm.CONVERSATIONS_READ,
@@ -72,6 +72,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.CONVERSATIONS_MERGE,
             Perm.CATALOG_READ,
             Perm.STOCK_RESERVE,
+            Perm.CONSENT_READ,
+            Perm.CONSENT_WRITE,
             Perm.COMMERCE_READ,
             Perm.COMMERCE_ACT,
             Perm.PRIVACY_REQUEST,
@@ -80,9 +82,9 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     # Systems read conversations (to show them elsewhere) and open them (a kiosk, a mobile app).
     Role.INTEGRATION: frozenset(
         {Perm.EVENTS_WRITE, Perm.CUSTOMERS_READ, Perm.TRAITS_READ, Perm.CONVERSATIONS_READ}
-        | {Perm.CONSENT_READ, Perm.CONSENT_WRITE}
         | {Perm.CATALOG_READ, Perm.CATALOG_WRITE}
         | {Perm.COMMERCE_READ, Perm.COMMERCE_WRITE}
+        | {Perm.CONSENT_READ, Perm.CONSENT_WRITE}
     ),
 }
 

@@ -1,4 +1,5 @@
-"""ASGI middleware: a request id on every request and log line, and a hard cap on body size."""
+"""ASGI middleware: a request id on every request and log line, a hard cap on body size, security
+headers on every answer (error pages and public pages too), and the access log of customer views."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from amity.core.actions import request_id_var
+from amity.core.actions import Actor, App, perform, request_id_var
+from amity.privacy import access_log
 
 log = logging.getLogger("amity.http")
 
@@ -64,11 +69,24 @@ class RequestContext:
                         raise _TooLarge
                 return msg
 
+            refused = False
+
             async def send_with_id(msg: Message) -> None:
-                nonlocal status
+                nonlocal status, refused
+                if refused:
+                    return  # the view could not be logged, so its body is not sent (see below)
                 if msg["type"] == "http.response.start":
                     status = msg["status"]
-                    msg["headers"] = [*msg.get("headers", []), (b"x-request-id", rid.encode())]
+                    if 200 <= status < 300 and not await _log_view(scope, rid):
+                        # Fail closed: customer data nobody can account for is not shown.
+                        refused, status = True, 503
+                        await _reject(
+                            send, rid, 503, "the access log is unavailable; try again", code="unavailable"
+                        )
+                        return
+                    msg["headers"] = _with_security_headers(
+                        [*msg.get("headers", []), (b"x-request-id", rid.encode())], scope.get("path", "")
+                    )
                 await send(msg)
 
             try:
@@ -146,11 +164,85 @@ async def _reject(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-request-id", rid.encode()),
-            ],
+            "headers": _with_security_headers(
+                [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"x-request-id", rid.encode()),
+                ],
+                "",
+            ),
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+# ---- security headers ----------------------------------------------------------------------------
+# Pages set their own (amity.web.ui_base.SECURITY_HEADERS); these fill in what a response lacks, so
+# error pages, the public pages and JSON get them too. A page that needs another policy (the public
+# pages name the widget's origins) sets its own header, which wins.
+HTML_HEADERS = {
+    b"content-security-policy": (
+        b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        b"form-action 'self'; frame-ancestors 'none'"
+    ),
+    b"x-frame-options": b"DENY",
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"same-origin",
+}
+# JSON is never a document to render or frame; and API answers carry customer data.
+JSON_HEADERS = {
+    b"content-security-policy": b"default-src 'none'; frame-ancestors 'none'",
+    b"x-frame-options": b"DENY",
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",
+    b"cache-control": b"no-store",
+}
+OTHER_HEADERS = {b"x-content-type-options": b"nosniff"}
+# FastAPI's interactive docs load Swagger UI / ReDoc with inline script; they hold no customer data.
+DOC_PAGES = ("/docs", "/redoc")
+
+
+def _with_security_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    have = {k.lower() for k, _ in headers}
+    ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"").lower()
+    if ctype.startswith(b"text/html"):
+        wanted = dict(HTML_HEADERS)
+        if path.startswith(DOC_PAGES):
+            wanted.pop(b"content-security-policy")
+    elif b"json" in ctype:
+        wanted = JSON_HEADERS
+    else:
+        wanted = OTHER_HEADERS
+    return headers + [(k, v) for k, v in wanted.items() if k not in have]
+
+
+# ---- the access log ------------------------------------------------------------------------------
+async def _log_view(scope: Scope, rid: str) -> bool:
+    """Record the view if this answer shows one of the watched routes; False if that failed."""
+    hit = access_log.match(scope.get("method", ""), scope.get("path", ""))
+    if hit is None:
+        return True
+    watched, subject_id = hit
+    asgi_app = scope.get("app")
+    amity: App | None = getattr(getattr(asgi_app, "state", None), "amity", None)
+    if amity is None:
+        return True
+    try:
+        await run_in_threadpool(_record, amity, scope, watched, subject_id, rid)
+    except Exception:
+        log.exception("could not write the access log for %s", scope.get("path"))
+        return False
+    return True
+
+
+def _record(amity: App, scope: Scope, watched: access_log.Watched, subject_id: str, rid: str) -> None:
+    from amity.web.auth import identify  # the auth layer imports this package's neighbours
+
+    headers = Headers(scope=scope)
+    who = identify(amity, headers, cookie_parser(headers.get("cookie", "")))
+    # A 2xx from a watched route means the caller was let in; if they cannot be named again now
+    # (their session ended in between) the view is still recorded.
+    actor = who[0] if who else Actor(kind="unknown", id="unknown", role="none")
+    route = f"{watched.method} {watched.template}"
+    perform(amity, actor, access_log.record_view, watched.subject_type, subject_id, route, rid)

@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from amity.accounts.actions import create_user
+from amity.accounts import totp
+from amity.accounts.actions import create_user, disable_user, enable_user
 from amity.accounts.models import User
 from amity.accounts.roles import Perm, Role
+from amity.core.actions import ActionContext, ActionError, perform
 from amity.service import people
 from amity.service.models import AgentProfile, Tier
 from amity.service.schemas import AgentPatch
 from amity.service.sla import now_of
 from amity.web.ui_admin_crud import not_found
 from amity.web.ui_admin_kit import (
+    Button,
     Errors,
     Field,
     Form,
@@ -33,7 +38,7 @@ from amity.web.ui_admin_kit import (
     whole,
 )
 from amity.web.ui_admin_teams import ANSWERING, AVAILABILITY, tier_options
-from amity.web.ui_base import Page, redirect, signed_in
+from amity.web.ui_base import Page, redirect, render, signed_in
 
 router = APIRouter(include_in_schema=False)
 PERM = Perm.SERVICE_MANAGE
@@ -171,12 +176,16 @@ def _person_page(
             "availability": p.availability if p else "offline",
         }
     answers = user.role in ANSWERING
+    with page.app.db.read() as s:
+        two_factor = totp.enabled(s, user.id)
     return admin_page(
         page,
         "admin_edit.html",
         status,
         title=user.name or user.email,
-        intro=f"{user.email} · {user.role} · {user.id}",
+        intro=f"{user.email} · {user.role} · {user.id}"
+        + (" · disabled" if user.disabled_at else "")
+        + (" · two-factor on" if two_factor else ""),
         back=("/admin/people", "People"),
         form_title="Agent profile",
         fields=_agent_fields(page) if answers else [],
@@ -184,9 +193,34 @@ def _person_page(
         errors=errors or {},
         action=f"/admin/people/{user.id}",
         submit="Save profile",
-        buttons=[],
+        buttons=_account_buttons(page, user, two_factor),
         notice=notice,
     )
+
+
+def _account_buttons(page: Page, user: User, two_factor: bool) -> list[Button]:
+    if not page.can(Perm.ACCOUNTS_MANAGE):
+        return []
+    base = f"/admin/people/{user.id}"
+    buttons = []
+    if two_factor:
+        buttons.append(
+            Button(
+                f"{base}/two-factor/reset", "Reset two-factor", confirm="Turn their two-factor sign-in off?"
+            )
+        )
+    if user.disabled_at is None:
+        buttons.append(
+            Button(
+                f"{base}/disable",
+                "Disable",
+                danger=True,
+                confirm=f"Disable {user.email}? They are signed out and their API tokens stop working.",
+            )
+        )
+    else:
+        buttons.append(Button(f"{base}/enable", "Enable"))
+    return buttons
 
 
 def _user(page: Page, user_id: str) -> User | None:
@@ -202,7 +236,13 @@ def person_page(request: Request, user_id: str, notice: str = "") -> Response:
     user = _user(page, user_id)
     if user is None:
         return not_found(page, f"There is nobody with id {user_id}.")
-    message = {"created": "Person added. Set their tier and skills below.", "saved": "Profile saved."}
+    message = {
+        "created": "Person added. Set their tier and skills below.",
+        "saved": "Profile saved.",
+        "disabled": "Disabled: they are signed out everywhere and cannot sign in.",
+        "enabled": "Enabled: they can sign in again.",
+        "two-factor-reset": "Two-factor sign-in is off for them; they can set it up again.",
+    }
     return _person_page(page, user, notice=message.get(notice))
 
 
@@ -239,3 +279,44 @@ async def person_submit(request: Request, user_id: str) -> Response:
     if done is None:
         return _person_page(page, user, form, errors, status_of(errors))
     return redirect(f"/admin/people/{user_id}?notice=saved")
+
+
+ACCOUNT_ACTIONS = {
+    "disable": (disable_user, "disabled"),
+    "enable": (enable_user, "enabled"),
+}
+
+
+@router.post("/admin/people/{user_id}/{what}")
+async def person_account(request: Request, user_id: str, what: str) -> Response:
+    """Disable, enable, or reset two-factor (``two-factor/reset`` is routed below)."""
+    page, _ = await posted(request, Perm.ACCOUNTS_MANAGE)
+    if isinstance(page, Response):
+        return page
+    if what not in ACCOUNT_ACTIONS:
+        return not_found(page, "There is no such action.")
+    fn, done = ACCOUNT_ACTIONS[what]
+    return _account_action(page, user_id, fn, done)
+
+
+@router.post("/admin/people/{user_id}/two-factor/reset")
+async def person_two_factor_reset(request: Request, user_id: str) -> Response:
+    page, _ = await posted(request, Perm.ACCOUNTS_MANAGE)
+    if isinstance(page, Response):
+        return page
+    return _account_action(page, user_id, totp.reset, "two-factor-reset")
+
+
+def _account_action(
+    page: Page, user_id: str, fn: Callable[[ActionContext, str], object], done: str
+) -> Response:
+    user = _user(page, user_id)
+    if user is None:
+        return not_found(page, f"There is nobody with id {user_id}.")
+    try:
+        perform(page.app, page.actor, fn, user_id)
+    except ActionError as exc:
+        return render(
+            page.request, "error.html", exc.status, page=page, title="Not done", message=exc.message
+        )
+    return redirect(f"/admin/people/{user_id}?notice={done}")

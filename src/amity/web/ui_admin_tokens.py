@@ -18,6 +18,7 @@ from amity.web.ui_admin_kit import (
     Row,
     admin_page,
     attempt,
+    listed,
     names,
     posted,
     status_of,
@@ -39,6 +40,13 @@ TOKEN_FIELDS = [
         [(r.value, r.value) for r in (Role.INTEGRATION, Role.AGENT, Role.SUPERVISOR, Role.ADMIN)],
         hint="integration pushes events and reads customers; the others act as that role would",
     ),
+    Field(
+        "scopes",
+        "Scopes",
+        "checks",
+        [(p.value, p.value) for p in Perm],
+        hint="Tick some to limit the token to them (each must be one its role has); none ticked: all of the role's",
+    ),
 ]
 
 
@@ -57,6 +65,7 @@ def _tokens_page(
             [
                 t.name,
                 t.role,
+                ", ".join(t.scopes) if t.scopes is not None else "all of the role's",
                 _when(t.created_at.isoformat()),
                 t.created_by,
                 _when(t.last_used_at.isoformat()) if t.last_used_at else "never",
@@ -83,12 +92,12 @@ def _tokens_page(
         title="API tokens",
         intro="Credentials your other systems call the API with. Only a hash is kept.",
         list_title=f"{len(rows)} tokens",
-        columns=["Name", "Role", "Created", "By", "Last used", "Status"],
+        columns=["Name", "Role", "Scopes", "Created", "By", "Last used", "Status"],
         rows=rows,
         empty="No tokens yet.",
         form_title="Create a token",
         fields=TOKEN_FIELDS,
-        form=form or {"name": "", "role": "integration"},
+        form=form or {"name": "", "role": "integration", "scopes": []},
         errors=errors or {},
         action="/admin/tokens",
         submit="Create token",
@@ -107,16 +116,19 @@ def tokens_page(request: Request, notice: str = "") -> Response:
 
 @router.post("/admin/tokens")
 async def token_submit(request: Request) -> Response:
-    page, form = await posted(request, PERM)
+    page, form = await posted(request, PERM, multi=("scopes",))
     if isinstance(page, Response):
         return page
     errors = Errors()
     if len(text(form, "name")) > 200:
         errors["name"] = "At most 200 characters."
+    scopes = listed(form, "scopes") or None
     token = (
         None
         if errors
-        else attempt(page, names(TOKEN_FIELDS), errors, create_token, text(form, "name"), text(form, "role"))
+        else attempt(
+            page, names(TOKEN_FIELDS), errors, create_token, text(form, "name"), text(form, "role"), scopes
+        )
     )
     if token is None:
         return _tokens_page(page, form, errors, status_of(errors))
