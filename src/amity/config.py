@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     smtp_host: str = Field(default="127.0.0.1", description="Where the inbound SMTP listener binds.")
     smtp_port: int = Field(default=2525, description="Port of the inbound SMTP listener (0: do not listen).")
     smtp_relay: str | None = Field(default=None, description="host:port of the SMTP relay for outbound mail.")
+    mail_from: str = Field(
+        default="amity@localhost", description="From address of Amity's own mail (password reset links)."
+    )
 
     @field_validator("default_phone_region")
     @classmethod

@@ -59,6 +59,7 @@ PLUG_INS = (
     "amity.web.ui_console",  # the agent console: inbox, conversation page, approvals
     "amity.web.ui_admin",  # admin pages
     "amity.web.ui_public",  # the chat widget script, help-centre and privacy shells
+    "amity.accounts.api",  # disabling people, two-factor resets, API tokens with scopes
 )
 
 
