@@ -77,7 +77,13 @@ def _act(
         body = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
     if isinstance(body, str):
         return render(
-            request, "commerce_refused.html", 422, page=page, conversation_id=conversation_id, message=body
+            request,
+            "commerce_refused.html",
+            422,
+            page=page,
+            title="Not done",
+            conversation_id=conversation_id,
+            message=body,
         )
     try:
         result = run(page.app, page.actor, fn, body)
@@ -88,6 +94,7 @@ def _act(
             "commerce_refused.html",
             exc.status,
             page=page,
+            title="Not done",
             conversation_id=conversation_id,
             message=f"{where}{exc.message}",
         )
