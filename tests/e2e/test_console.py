@@ -18,7 +18,7 @@ from amity.channels.signing import sign
 from amity.conversations.actions import update_conversation
 from amity.conversations.models import Message
 from amity.core.actions import SYSTEM, perform
-from tests.e2e.conftest import Live, shoot, sign_in
+from tests.e2e.conftest import Live, sign_in
 
 SECRET = "e2e-kiosk-secret-0123456789"
 VOICE_SECRET = "e2e-pbx-secret-0123456789abcdef"
@@ -113,7 +113,6 @@ def test_an_agent_opens_a_conversation_from_the_inbox_and_replies(
     page.keyboard.type("She prefers collection in store.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator(".msg-note").filter(has_text="collection in store")).to_contain_text("Internal note")
-    shoot(page, "conversation")
 
 
 def test_a_new_inbound_message_appears_in_the_inbox_without_reload(
@@ -243,4 +242,3 @@ def test_the_inbox_lists_soonest_due_first_with_tags_and_priority(
     row = page.locator(f'tr[data-id="{mine[1]}"]')
     expect(row).to_contain_text("urgent")
     expect(row).to_contain_text("vip")
-    shoot(page, "inbox")

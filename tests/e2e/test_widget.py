@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import html
 import itertools
-import os
 import re
 import threading
 import time
@@ -22,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from json import dumps, loads
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -38,7 +36,6 @@ from amity.core.actions import SYSTEM, App, perform
 from amity.db import Database
 from amity.web.app import build_app, create_app
 from tests.conftest import auth, reset
-from tests.e2e.conftest import SCREENSHOTS
 from tests.helpers import identity_owner
 
 pytestmark = pytest.mark.e2e
@@ -299,10 +296,6 @@ def test_a_visitor_chats_from_another_site_and_the_agents_reply_appears_live(
     # The launcher wears the brand colour, with text that reads on it (computed inside the shadow root).
     colour = launcher(page).evaluate("b => getComputedStyle(b).backgroundColor")
     assert colour == "rgb(15, 118, 110)"
-    if os.environ.get("AMITY_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(SCREENSHOTS) / "widget.png")
-
     # Keyboard: Escape closes the dialog and focus goes back to the launcher.
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
