@@ -34,6 +34,7 @@ class Draft:
     replaces_order_id: str | None = None
     locations: dict[int, str] = field(default_factory=dict)  # line index -> location the stock came from
     discount_minor: int | None = None
+    event_id: str | None = None  # the order.placed event, when the shop already sent it (demo, replays)
 
 
 def utc(t: dt.datetime | None, default: dt.datetime) -> dt.datetime:
@@ -105,12 +106,7 @@ def place(ctx: ActionContext, app: App, drafts: list[Draft]) -> list[dict[str, A
     results: list[dict[str, Any] | None] = [None] * len(drafts)
     ext = [d.item.external_id for d in drafts if d.item.external_id]
     existing = (
-        {
-            x: oid
-            for x, oid in s.execute(select(Order.external_id, Order.id).where(Order.external_id.in_(ext)))
-        }
-        if ext
-        else {}
+        dict(s.execute(select(Order.external_id, Order.id).where(Order.external_id.in_(ext))).all()) if ext else {}
     )
     known = stock.variants(s, {line.sku for d in drafts for line in d.item.lines})
     seen: dict[str, str] = {}
@@ -145,7 +141,7 @@ def _placed_fact(d: Draft, order_id: str, known: dict[str, Any]) -> Fact:
     return Fact(
         type="order.placed",
         whose=whose(item.customer_id, item.identities),
-        id=f"{order_id}.placed",
+        id=d.event_id or f"{order_id}.placed",
         timestamp=item.placed_at,
         source=item.source,
         prefix=d.prefix,

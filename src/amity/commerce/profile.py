@@ -483,14 +483,10 @@ def load_coupons(
     prefix: str = "coupons[{i}].",
     *,
     goodwill: bool = False,
+    fact_ids: dict[int, str] | None = None,
 ) -> list[dict[str, Any]]:
     s, now = ctx.session, utcnow()
-    have = {
-        code: cid
-        for code, cid in s.execute(
-            select(Coupon.code, Coupon.id).where(Coupon.code.in_([i.code for i in items]))
-        )
-    }
+    have = dict(s.execute(select(Coupon.code, Coupon.id).where(Coupon.code.in_([i.code for i in items]))).all())
     steps: list[Step] = []
     refused: dict[int, list[tuple[str, str]]] = {}
     for n, item in enumerate(items):
@@ -505,7 +501,9 @@ def load_coupons(
             steps.append(Step(n, None, _constant(known), status="duplicate"))
             continue
         have[item.code] = "pending"
-        steps.append(Step(n, _coupon_fact(item, pre), _coupon_store(ctx, item, goodwill, now)))
+        steps.append(
+            Step(n, _coupon_fact(item, pre, (fact_ids or {}).get(n)), _coupon_store(ctx, item, goodwill, now))
+        )
     return _run(ctx, app, len(items), steps, refused)
 
 
@@ -513,7 +511,7 @@ def _constant(value: str) -> Callable[[str | None], str]:
     return lambda _customer_id: value
 
 
-def _coupon_fact(item: CouponIn, pre: str) -> Fact:
+def _coupon_fact(item: CouponIn, pre: str, event_id: str | None = None) -> Fact:
     props = {
         "code": item.code,
         "amount_minor": item.amount_minor,
@@ -521,7 +519,7 @@ def _coupon_fact(item: CouponIn, pre: str) -> Fact:
         "currency": item.currency,
         "expires_at": utc(item.expires_at, utcnow()).isoformat() if item.expires_at else None,
     }
-    return Fact("coupon.issued", whose(item.customer_id, item.identities), props, prefix=pre)
+    return Fact("coupon.issued", whose(item.customer_id, item.identities), props, prefix=pre, id=event_id)
 
 
 def _coupon_store(
