@@ -4,7 +4,8 @@ Who looked at which customer or conversation, when, through which route, in whic
 recorded by the HTTP layer (amity.web.middleware) after a 2xx answer from one of the WATCHED routes,
 so the pages and API routes themselves need no code for it, and a route that is not watched fails
 tests/test_access_log.py. Another capability that adds a read route for customer data calls
-:func:`watch` from its ``install(app)``.
+:func:`watch` from its ``install(app)`` (or :func:`exempt`, with the reason, for a route under a
+customer or conversation that shows neither).
 
 Chain: ``hash = sha256(prev_hash + canonical(row))`` where the canonical row is a JSON array of every
 column but the hashes. The first row's prev_hash is 64 zeros. Writers take the chain lock (a
@@ -78,6 +79,23 @@ for _template in (
     "/api/v1/conversations/{conversation_id}/service-levels",
 ):
     watch("GET", _template, "conversation", "conversation_id")
+
+
+_EXEMPT: dict[tuple[str, str], str] = {}
+
+
+def exempt(method: str, template: str, reason: str) -> None:
+    """Declare a GET route under a customer or conversation that shows neither (an inbox row, a stock
+    lookup): tests/test_access_log.py then lets it be unwatched, and docs show the reason."""
+    _EXEMPT[(method, template)] = reason
+
+
+def exemptions() -> dict[tuple[str, str], str]:
+    return dict(_EXEMPT)
+
+
+# One inbox row (subject, status, SLA due) refreshed live: part of the inbox list, not the conversation.
+exempt("GET", "/inbox/rows/{conversation_id}", "an inbox list row, refreshed live")
 
 
 def watched() -> list[Watched]:
