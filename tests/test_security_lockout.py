@@ -19,7 +19,7 @@ from amity.web.app import build_app, create_app
 from tests.test_ui_console import csrf
 
 PASSWORD = "correct horse battery staple"
-WRONG = "not the password"  # noqa: S105 - a test's wrong guess
+WRONG = "not the password"
 
 
 def _user(app: App, email: str = "sam@example.com") -> str:
