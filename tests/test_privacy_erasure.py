@@ -148,9 +148,9 @@ def _scan_dir(root: Path, needles: list[bytes]) -> list[str]:
 def _pg_dump(app: App) -> bytes:
     url = make_url(app.db.url)
     dsn = f"postgresql://{url.username}@{url.host}:{url.port or 5432}/{url.database}"
-    return subprocess.run(
-        ["pg_dump", "--data-only", dsn], check=True, capture_output=True, timeout=120
-    ).stdout
+    pg_dump = shutil.which("pg_dump")
+    assert pg_dump, "pg_dump is needed for this check"
+    return subprocess.run([pg_dump, "--data-only", dsn], check=True, capture_output=True, timeout=120).stdout
 
 
 def _database_bytes(app: App) -> bytes:

@@ -2,9 +2,9 @@
 
 Erasure keeps every conversation and message row with its status, direction, channel and times, so
 counts, response times and SLA results stay right; what was said (text, HTML, subjects), who it was
-addressed to, attachments (rows and files) and provider errors go. A provider's message id is kept
-only as a keyed hash, so a webhook the provider retries after the erasure is still recognised as
-already stored instead of filing the message again.
+addressed to, attachments (rows and files) and provider errors go. A provider's message id (an email
+Message-ID can carry the sender's host or address) is replaced by a keyed hash: still unique per
+channel, no longer readable.
 """
 
 from __future__ import annotations
