@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 import uvicorn
 from playwright.sync_api import Page, expect
 from sqlalchemy import or_, select
 
-from amity.accounts.actions import create_user
+from amity.accounts.actions import create_token, create_user
 from amity.config import Settings
 from amity.core.actions import SYSTEM, App, perform
 from amity.customers import service
@@ -46,6 +47,8 @@ REQUIRE_BROWSER = os.environ.get("AMITY_REQUIRE_BROWSER") == "1"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "supervisor", "agent")
+SECRET = "e2e-kiosk-secret-0123456789"  # the kiosk API channel's signing secret (``lines``)
+VOICE_SECRET = "e2e-pbx-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -213,6 +216,29 @@ def shoot(page: Page, name: str) -> None:
     if os.environ.get("AMITY_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+@pytest.fixture(scope="session")
+def lines(live: Live) -> dict[str, str]:
+    """An API channel (a kiosk) and a phone line on the live server, set up over its HTTP API (once for the
+    whole run: several browser test modules write in on them)."""
+    token = perform(live.app, SYSTEM, create_token, "e2e-console-admin", "admin")
+    policy = httpx2.post(
+        f"{live.url}/api/v1/sla-policies",
+        json={"name": "E2E standard", "targets": {"*": {"first_response": 30}}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert policy.status_code == 201, policy.text  # so every conversation has a due time to sort by
+    made = {}
+    for type_, name, secret in [("api", "Kiosk", SECRET), ("voice", "Store line", VOICE_SECRET)]:
+        r = httpx2.post(
+            f"{live.url}/api/v1/channels",
+            json={"type": type_, "name": name, "config": {"secret": secret}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        made[type_] = r.json()["id"]
+    return made
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Live, sign_in
-from tests.e2e.test_console import lines, write_in
-
-__all__ = ["lines"]  # fixture used by name below
+from tests.e2e.test_console import write_in
 
 pytestmark = pytest.mark.e2e
 

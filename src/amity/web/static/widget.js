@@ -102,7 +102,6 @@
     ".log { flex: 1; overflow-y: auto; margin: 0; padding: 14px; list-style: none; background: #f7f8fb; display: flex; flex-direction: column; gap: 8px; }",
     ".msg { max-width: 82%; padding: 8px 12px; border-radius: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }",
     ".msg a.file { color: inherit; font-weight: 600; text-decoration: underline; }",
-    ".msg a.file::before { content: \"\\1F4CE  \"; }",
     ".msg .who { display: block; font-size: 11px; font-weight: 600; opacity: .75; margin-bottom: 2px; }",
     ".msg.out, .msg.greeting { align-self: flex-start; background: #fff; border: 1px solid #e2e5ec; border-bottom-left-radius: 4px; }",
     ".msg.in { align-self: flex-end; background: var(--primary); color: var(--on-primary); border-bottom-right-radius: 4px; }",
@@ -248,6 +247,7 @@
     text.split("\n").forEach(function (line, i, all) {
       var m = FILE_LINE.exec(line);
       if (m && m[2].indexOf(amity + "/files/") === 0) {
+        span.appendChild(document.createTextNode("Attached: "));
         span.appendChild(el("a", { "class": "file", href: m[2], target: "_blank", rel: "noopener noreferrer", text: m[1] }));
       } else {
         span.appendChild(document.createTextNode(line));
