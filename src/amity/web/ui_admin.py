@@ -63,6 +63,7 @@ SECTIONS = (
     ),
     ("/admin/macros", "Macros", "Saved replies, with a preview.", Perm.SERVICE_MANAGE),
     ("/admin/brands", "Brands", "Names, sender addresses, signatures and colours.", Perm.SERVICE_MANAGE),
+    ("/admin/consent-purposes", "Consent purposes", "What data is used for, and why.", Perm.PURPOSES_MANAGE),
     (
         "/admin/tokens",
         "API tokens",
