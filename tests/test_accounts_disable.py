@@ -3,6 +3,8 @@ made stop working at once; enabling them again restores sign-in and tokens."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -11,6 +13,7 @@ from amity.accounts.models import User
 from amity.core.actions import Actor, App, perform
 from amity.privacy.models import AuditEntry
 from tests.conftest import auth
+from tests.test_cli import _env, _run
 from tests.test_ui_console import PASSWORD, signed_in
 
 
@@ -81,3 +84,13 @@ def test_the_admin_page_disables_and_enables_with_buttons_and_nobody_disables_th
     with app.db.read() as s:
         user = s.get(User, admin_id)
         assert user is not None and user.disabled_at is None
+
+
+def test_amity_user_disable_signs_a_person_out(client: TestClient, app: App, tmp_path: Path) -> None:
+    web, _, user_id = signed_in(client, app, "agent")
+    r = _run(["user", "disable", "--email", "agent@example.org"], _env(tmp_path, app.db.url))
+    assert r.returncode == 0, r.stderr
+    assert f"disabled agent@example.org ({user_id})" in r.stdout
+    assert web.get("/inbox", follow_redirects=False).headers["location"].startswith("/login")
+    unknown = _run(["user", "disable", "--email", "nobody@example.org"], _env(tmp_path, app.db.url))
+    assert unknown.returncode == 2 and "nobody signs in as" in unknown.stdout
