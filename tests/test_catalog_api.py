@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -13,7 +14,16 @@ from amity.catalog.models import Product, Stock, Variant
 from amity.core.actions import SYSTEM, App, perform
 from tests.conftest import auth
 from tests.helpers import ev, one
-from tests.test_catalog_kit import audit_of, conversation, customer, notes, ok, shop, timeline_types
+from tests.test_catalog_kit import (
+    allow_personalisation,
+    audit_of,
+    conversation,
+    customer,
+    notes,
+    ok,
+    shop,
+    timeline_types,
+)
 
 
 def test_a_product_with_variants_is_found_by_name_prefix_code_and_sku(
@@ -372,6 +382,7 @@ def test_a_stock_lookup_and_a_size_recommendation_are_noted_on_the_conversation(
         app,
         ev("order.placed", "email:ana@example.com", properties={"items": [{"sku": "TR-6.5", "size": 6.5}]}),
     )
+    allow_personalisation(app, ana)
     conv = conversation(app, ana)
     stock = ok(
         client.post(
@@ -399,3 +410,30 @@ def test_a_stock_lookup_and_a_size_recommendation_are_noted_on_the_conversation(
         "/api/v1/stock-lookups", json={"sku": "NW-TRL-01-6.5", "conversation_id": "cnv_x"}, headers=s.agent
     )
     assert r.status_code == 404
+
+
+def test_without_consent_to_personal_advice_no_size_is_recommended(
+    client: TestClient, app: App, tokens: dict[str, str]
+) -> None:
+    pytest.importorskip("amity.consent.policy", reason="the consent capability decides personal advice")
+    s = shop(client, tokens)
+    ok(
+        client.post(
+            "/api/v1/reviews",
+            json={"product_id": s.product["id"], "rating": 4, "fit": "small"},
+            headers=s.admin,
+        ),
+        201,
+    )
+    ana = one(
+        app,
+        ev(
+            "order.placed", "email:ana@example.com", properties={"items": [{"sku": "NW-TRL-01-6", "size": 6}]}
+        ),
+    )
+    body = {"product_id": s.product["id"], "customer_id": ana}
+    advice = ok(client.post("/api/v1/size-recommendations", json=body, headers=s.agent))
+    assert (advice["allowed"], advice["size"], advice["bought_sizes"]) == (False, None, [])
+    allow_personalisation(app, ana)
+    advice = ok(client.post("/api/v1/size-recommendations", json=body, headers=s.agent))
+    assert (advice["allowed"], advice["size"]) == (True, "6.5")

@@ -83,6 +83,18 @@ def customer(app: App, email: str = "ana@example.com", **kw: Any) -> str:
     return one(app, ev("page.viewed", f"email:{email}", **kw))
 
 
+def allow_personalisation(app: App, customer_id: str) -> None:
+    """Record the customer's consent to personal advice, where the consent capability is installed
+    (size advice asks ``amity.consent.policy.may_profile``)."""
+    try:
+        from amity.consent.actions import record_consent
+    except ImportError:
+        return
+    perform(
+        app, SYSTEM, record_consent, customer_id, purpose="personalisation", status="granted", source="api"
+    )
+
+
 def conversation(app: App, customer_id: str, subject: str = "Trail shoes in 6.5?") -> str:
     return perform(app, SYSTEM, start_conversation, customer_id, subject, None, [])
 

@@ -15,6 +15,7 @@ from amity.conversations.actions import start_conversation
 from amity.core.actions import SYSTEM, perform
 from amity.customers import service
 from tests.e2e.conftest import Live, Person, shoot, sign_in
+from tests.test_catalog_kit import allow_personalisation
 
 
 def test_an_agent_finds_the_last_pair_far_away_gets_the_size_and_reserves_it(
@@ -37,6 +38,7 @@ def test_an_agent_finds_the_last_pair_far_away_gets_the_size_and_reserves_it(
             ],
         )
         assert result["accepted"] == 1, result
+    allow_personalisation(live.app, ana.survivor_id)
     conv = perform(live.app, SYSTEM, start_conversation, ana.survivor_id, "Ridgeline in 6.5?", None, [])
     sign_in(page, "agent")
     page.goto(f"/conversations/{conv}")
