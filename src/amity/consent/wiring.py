@@ -104,7 +104,7 @@ def record_events(ctx: ActionContext, items: list[tuple[Prepared, str, str]]) ->
             source="event",
             channel=props.get("channel"),
             proof=Proof(
-                policy_version=props.get("policy_version"),
+                policy_version=props.get("policy_version") or None,
                 text_sha256=(props.get("text_sha256") or "").lower() or None,
             ),
             at=min(p.timestamp, now),  # ingest allows a little clock skew; the ledger never the future
