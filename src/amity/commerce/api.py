@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from amity.accounts.roles import Perm
-from amity.commerce import fulfilment, loyalty, profile, queries
+from amity.commerce import fulfilment, loyalty, members, profile, queries
 from amity.commerce.models import LoyaltyProgramme
 from amity.commerce.orders import Draft, place, place_one
 from amity.commerce.schemas import (
@@ -216,12 +216,12 @@ def post_devices(body: DevicesIn, app: AppDep, actor: Writer) -> Json:
 
 @router.post("/coupons", status_code=201, summary="Issue a coupon to a customer (by code)")
 def post_coupon(body: CouponIn, app: AppDep, actor: Writer) -> Json:
-    return _single(_loader(profile.load_coupons, [body], "", app, actor))
+    return _single(_loader(members.load_coupons, [body], "", app, actor))
 
 
 @router.post("/coupons/bulk", summary="Issue up to 1,000 coupons")
 def post_coupons(body: CouponsIn, app: AppDep, actor: Writer) -> Json:
-    return Json(_summary(_loader(profile.load_coupons, body.coupons, "coupons[{i}].", app, actor)))
+    return Json(_summary(_loader(members.load_coupons, body.coupons, "coupons[{i}].", app, actor)))
 
 
 @router.post(
@@ -244,11 +244,11 @@ def get_programmes(app: AppDep, _: Reader) -> Json:
     "/loyalty/memberships", status_code=201, summary="Record or update one membership (tier, points)"
 )
 def post_membership(body: MembershipIn, app: AppDep, actor: Writer) -> Json:
-    return _single(_loader(profile.load_memberships, [body], "", app, actor))
+    return _single(_loader(members.load_memberships, [body], "", app, actor))
 
 
 @router.post("/loyalty/memberships/bulk", summary="Load up to 1,000 memberships")
 def post_memberships(body: MembershipsIn, app: AppDep, actor: Writer) -> Json:
     return Json(
-        _summary(_loader(profile.load_memberships, body.memberships, "memberships[{i}].", app, actor))
+        _summary(_loader(members.load_memberships, body.memberships, "memberships[{i}].", app, actor))
     )

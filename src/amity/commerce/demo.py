@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from amity.commerce import profile
+from amity.commerce import members, profile
 from amity.commerce.fulfilment import add_shipment
 from amity.commerce.loyalty import create_programme
 from amity.commerce.models import LoyaltyProgramme, Order
@@ -141,8 +141,14 @@ def load_commerce_demo(app: App, seed: int = 7, people: int = DEMO_PEOPLE) -> di
         if s.scalar(select(LoyaltyProgramme.id).where(LoyaltyProgramme.name == PROGRAMME)) is not None:
             return {"orders": 0, "memberships": 0, "coupons": 0, "shipments": 0, "subscriptions": 0}
     rng = random.Random(seed)  # noqa: S311 -- demo data, not secrets
-    events = generate(people, seed)
-    loaded = _loaded(app, events)
+    # Regenerate only as many people as the demo loaded (a small demo stays quick to load).
+    n = min(50, people)
+    while True:
+        events = generate(n, seed)
+        loaded = _loaded(app, events)
+        if loaded < n or n >= people:
+            break
+        n = min(n * 4, people)
     events = [e for e in events if _person(e) < loaded]
     orders = [e for e in events if e["type"] == "order.placed"]
     placed: list[str] = []
@@ -166,7 +172,7 @@ def load_commerce_demo(app: App, seed: int = 7, people: int = DEMO_PEOPLE) -> di
     story = next(
         (e for e in cards if (e["properties"] or {}).get("store") == "edi-ps"), cards[0] if cards else None
     )
-    members = [
+    joining = [
         MembershipIn.model_validate(
             {
                 "programme_id": prog.id,
@@ -180,7 +186,7 @@ def load_commerce_demo(app: App, seed: int = 7, people: int = DEMO_PEOPLE) -> di
         )
         for e in cards
     ]
-    joined = perform(app, ACTOR, lambda ctx: profile.load_memberships(ctx, app, members)) if members else []
+    joined = perform(app, ACTOR, members.load_memberships, app, joining) if joining else []
 
     issued = [e for e in events if e["type"] == "coupon.issued"]
     coupons = [
@@ -212,7 +218,7 @@ def load_commerce_demo(app: App, seed: int = 7, people: int = DEMO_PEOPLE) -> di
     for start in range(0, len(coupons), BATCH):
         chunk = coupons[start : start + BATCH]
         ids = {i - start: v for i, v in fact_ids.items() if start <= i < start + BATCH}
-        got += perform(app, ACTOR, profile.load_coupons, app, chunk, fact_ids=ids)
+        got += perform(app, ACTOR, members.load_coupons, app, chunk, fact_ids=ids)
 
     subs = [
         SubscriptionIn.model_validate(
