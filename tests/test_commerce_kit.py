@@ -34,7 +34,9 @@ def order(client: TestClient, headers: dict[str, str], status: int = 201, **over
 
 def events(app: App, customer_id: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
     with app.db.read() as s:
-        rows = s.scalars(select(Event).where(Event.customer_id == customer_id).order_by(Event.timestamp, Event.id))
+        rows = s.scalars(
+            select(Event).where(Event.customer_id == customer_id).order_by(Event.timestamp, Event.id)
+        )
         return [(e.type, e.properties) for e in rows if e.type.startswith(prefix)]
 
 

@@ -25,7 +25,9 @@ def test_an_order_lands_on_the_customer_resolved_from_its_identities_and_on_thei
     placed = order(client, shop_sys)
     assert placed["status"] == "paid" and placed["total_minor"] == 8900 and placed["paid_minor"] == 8900
     cid = placed["customer_id"]
-    found = ok(client.get(f"/api/v1/customers?identity=email:{EMAIL}", headers=auth(tokens["agent"])))["items"]
+    found = ok(client.get(f"/api/v1/customers?identity=email:{EMAIL}", headers=auth(tokens["agent"])))[
+        "items"
+    ]
     assert [c["id"] for c in found] == [cid]
     [(kind, props)] = events(app, cid, "order.")
     assert kind == "order.placed" and props["order_id"] == placed["id"]
@@ -52,7 +54,9 @@ def test_an_unknown_sku_refuses_the_whole_order_naming_the_line(
         {"sku": "NO-SUCH-SKU", "quantity": 1, "unit_price_minor": 100},
     ]
     r = order(client, auth(tokens["integration"]), status=422, lines=lines)
-    assert r["errors"] == [{"field": "lines[1].sku", "message": "unknown SKU 'NO-SUCH-SKU': not in the catalogue"}]
+    assert r["errors"] == [
+        {"field": "lines[1].sku", "message": "unknown SKU 'NO-SUCH-SKU': not in the catalogue"}
+    ]
     assert (_count(app, Order), _count(app, OrderLine), _count(app, Payment)) == (0, 0, 0)
     assert audit(app, "events.ingested") == []  # not even the customer was created
 
@@ -62,15 +66,21 @@ def test_negative_quantities_and_a_second_currency_are_refused_by_field(
 ) -> None:
     shop(client, tokens)
     h = auth(tokens["integration"])
-    neg = order(client, h, status=422, lines=[{"sku": "NW-TRL-01-6", "quantity": -1, "unit_price_minor": 8900}])
+    neg = order(
+        client, h, status=422, lines=[{"sku": "NW-TRL-01-6", "quantity": -1, "unit_price_minor": 8900}]
+    )
     assert neg["errors"][0]["field"] == "lines[0].quantity"
-    price = order(client, h, status=422, lines=[{"sku": "NW-TRL-01-6", "quantity": 1, "unit_price_minor": -5}])
+    price = order(
+        client, h, status=422, lines=[{"sku": "NW-TRL-01-6", "quantity": 1, "unit_price_minor": -5}]
+    )
     assert price["errors"][0]["field"] == "lines[0].unit_price_minor"
     line_cur = order(
         client, h, status=422,
         lines=[{"sku": "NW-TRL-01-6", "quantity": 1, "unit_price_minor": 8900, "currency": "GBP"}],
     )  # fmt: skip
-    assert line_cur["errors"] == [{"field": "lines[0].currency", "message": "GBP differs from the order's EUR"}]
+    assert line_cur["errors"] == [
+        {"field": "lines[0].currency", "message": "GBP differs from the order's EUR"}
+    ]
     pay_cur = order(client, h, status=422, payments=[{"amount_minor": 8900, "currency": "USD"}])
     assert pay_cur["errors"][0]["field"] == "payments[0].currency"
     over = order(client, h, status=422, payments=[{"amount_minor": 9900, "currency": "EUR"}])
@@ -99,5 +109,7 @@ def test_a_bulk_load_keeps_every_good_order_and_names_each_bad_one(
     assert r["results"][3]["id"] == r["results"][0]["id"]
     assert (r["accepted"], r["rejected"], r["duplicate"]) == (1, 2, 1)
     assert _count(app, Order) == 1
-    too_many = client.post("/api/v1/orders/bulk", json={"orders": [good] * 1001}, headers=auth(tokens["integration"]))
+    too_many = client.post(
+        "/api/v1/orders/bulk", json={"orders": [good] * 1001}, headers=auth(tokens["integration"])
+    )
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "orders"

@@ -106,7 +106,9 @@ def place(ctx: ActionContext, app: App, drafts: list[Draft]) -> list[dict[str, A
     results: list[dict[str, Any] | None] = [None] * len(drafts)
     ext = [d.item.external_id for d in drafts if d.item.external_id]
     existing = (
-        dict(s.execute(select(Order.external_id, Order.id).where(Order.external_id.in_(ext))).all()) if ext else {}
+        dict(s.execute(select(Order.external_id, Order.id).where(Order.external_id.in_(ext))).all())
+        if ext
+        else {}
     )
     known = stock.variants(s, {line.sku for d in drafts for line in d.item.lines})
     seen: dict[str, str] = {}
