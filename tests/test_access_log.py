@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from amity.core.actions import SYSTEM, Actor, App, perform
 from amity.privacy import access_log
@@ -239,3 +239,20 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_is_quoted() -> None:
     assert access_log._csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert access_log._csv_cell("user:usr_1") == "user:usr_1"
     assert re.match(r"^'", access_log._csv_cell("+1"))
+
+
+def test_a_view_that_cannot_be_logged_is_not_shown(
+    app: App, client: TestClient, tokens: dict[str, str], seen: dict[str, str]
+) -> None:
+    """Fail closed: with the log's table gone (a real failure, not a stand-in), the customer's data
+    is refused with a 503 instead of being shown without a trace."""
+    with app.db.write_session() as s, s.begin():
+        s.execute(text("ALTER TABLE access_log RENAME TO access_log_away"))
+    try:
+        r = client.get(f"/api/v1/customers/{seen['customer']}", headers=auth(tokens["agent"]))
+    finally:
+        with app.db.write_session() as s, s.begin():
+            s.execute(text("ALTER TABLE access_log_away RENAME TO access_log"))
+    assert r.status_code == 503
+    assert r.json()["error"] == "unavailable"
+    assert "Ana" not in r.text
