@@ -33,7 +33,8 @@ class Perm(StrEnum):
     STOCK_RESERVE = "stock:reserve"  # hold stock for a customer; stock and size advice in a conversation
     COMMERCE_READ = "commerce:read"  # orders, shipments, subscriptions, devices, loyalty, coupons
     COMMERCE_WRITE = "commerce:write"  # load orders and the rest of the commercial profile (shop, billing)
-    COMMERCE_ACT = "commerce:act"  # order, apply coupons, goodwill, refund, upgrade shipping (within authority)
+    # order, apply coupons, goodwill, refund, upgrade shipping (within authority)
+    COMMERCE_ACT = "commerce:act"
     ACCOUNTS_MANAGE = "accounts:manage"  # disable people, reset their two-factor, API tokens (admin only)
     ACCESS_LOG_READ = "access_log:read"  # who viewed which customer (admin only)
     PRIVACY_REQUEST = "privacy:request"  # file a data-subject request on a customer's behalf
