@@ -53,9 +53,9 @@ PLUG_INS = (
     "amity.service.api",
     "amity.channels.outgoing",
     "amity.consent",  # consent ledger, the send policy, unsubscribe, consent pages
+    "amity.privacy",  # data-subject requests, erasure, retention, the preference centre
     "amity.catalog",  # products, stock per location, reservations, reviews, stock lookup in the console
     "amity.commerce",  # orders, shipments, subscriptions, devices, loyalty, coupons, agent actions
-    "amity.privacy",  # data-subject requests, erasure, retention, the preference centre
     "amity.web.ui_console",  # the agent console: inbox, conversation page, approvals
     "amity.web.ui_admin",  # admin pages
     "amity.web.ui_public",  # the chat widget script, help-centre and privacy shells
