@@ -128,8 +128,13 @@ def test_the_link_opens_the_centre_where_consents_change_and_a_copy_downloads(
     assert forged.status_code == 400
     got = now_client.post("/privacy/me/access", data={"csrf": csrf.group(1)})
     assert got.status_code == 200 and "Download (zip)" in got.text
-    href = re.search(r'href="(/privacy/me/requests/[^"]+/download)"', got.text)
+    href = re.search(r'href="(/privacy/me/requests/([^"/]+)/download)"', got.text)
     assert href
+    from tests.test_privacy_kit import request_row
+
+    row = request_row(now_app, href.group(2))
+    assert row.source == "customer" and row.customer_id == _customer(now_app)
+    assert row.verification_method == "magic link sent to their email" and row.status == "completed"
     z = now_client.get(href.group(1))
     assert z.status_code == 200
     with zipfile.ZipFile(io.BytesIO(z.content)) as f:

@@ -262,3 +262,16 @@ def test_filing_is_an_action_with_its_audit_row(app: App) -> None:
     r = perform(app, agent, requests.file_request, body, dt.datetime.now(dt.UTC))
     [row] = _audit(app, r.id)
     assert row.actor == "user:usr_1" and row.details["verified_by"] == "user:usr_1"
+
+
+def test_the_workers_sweep_runs_a_verified_request_whose_job_was_lost(
+    app: App, client: TestClient, tokens: dict[str, str]
+) -> None:
+    from amity.privacy.wiring import jobs_of
+
+    cid = person(app, *ANA)
+    r = file(client, tokens["admin"], type="access", customer_id=cid, verification_method="in store")
+    assert request_row(app, r["id"]).status == "identity_verified"  # queued, but no consumer runs here
+    assert jobs_of(app).sweep() == 1
+    assert request_row(app, r["id"]).status == "completed"
+    assert jobs_of(app).sweep() == 0
