@@ -52,6 +52,9 @@ def test_an_agent_files_a_verified_access_request_and_it_runs_to_completion(
     assert now_client.get(got["download_url"], headers=auth(tokens["agent"])).status_code == 403
     z = now_client.get(got["download_url"], headers=auth(tokens["supervisor"]))
     assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
+    with now_app.db.read() as s:
+        seen = s.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.export.downloaded")).all()
+    assert [(a.subject_id, a.details["request_id"]) for a in seen] == [(cid, r["id"])]
     data, files = read_zip(z.content)
     customers = data["data"]["customers"]
     assert {i["value"] for i in customers["identities"]} == {ANA[0], ANA[1]}

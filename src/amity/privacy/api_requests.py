@@ -92,7 +92,7 @@ def post_deny(request_id: str, body: DenyIn, app: AppDep, actor: Manager) -> Jso
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
-def get_export(request_id: str, app: AppDep, _: Manager) -> Response:
+def get_export(request_id: str, app: AppDep, actor: Manager) -> Response:
     now = utcnow()
     home = Path(app.settings.home)
     with app.db.read() as s:
@@ -105,6 +105,7 @@ def get_export(request_id: str, app: AppDep, _: Manager) -> Response:
         raise ApiError(
             410, "gone", "the export has expired or was erased; file a new access request", "request_id"
         )
+    perform(app, actor, requests.record_download, r.id, r.customer_id)
     return FileResponse(
         home / path,
         media_type="application/zip",

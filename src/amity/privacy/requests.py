@@ -226,3 +226,8 @@ def complete(
     ctx.audit("privacy.request.completed", "privacy_request", r.id, type=r.type, **result)
     ctx.publish("privacy.request.completed", request_id=r.id, type=r.type)
     return r
+
+
+def record_download(ctx: ActionContext, request_id: str, customer_id: str) -> None:
+    """A download of an export is a view of everything held about the person: who, when."""
+    ctx.audit("privacy.export.downloaded", "customer", customer_id, request_id=request_id)

@@ -256,6 +256,7 @@ def download(request: Request, request_id: str) -> Response:
         ready = r is not None and queries.export_ready(r, home, now)
     if r is None or not ready or not r.export_path:
         return _bad_link(request, "expired")
+    perform(app, _actor(opened), requests.record_download, r.id, opened.customer_id)
     return FileResponse(
         home / r.export_path,
         media_type="application/zip",
