@@ -29,8 +29,7 @@ NO_QUIET = ConsentSettings(quiet_start=dt.time(0, 0), quiet_end=dt.time(0, 0))  
 
 def labelled(ctx: ActionContext, conversation_id: str, text: str, label: dict[str, object]) -> int:
     """What a campaign or notification sender does: queue the message and say what it is."""
-    msg = add_message(ctx, conversation_id, text=text)
-    msg.meta = {**msg.meta, **label}
+    msg = add_message(ctx, conversation_id, text=text, meta=label)
     d = ctx.session.scalar(select(Delivery).where(Delivery.message_id == msg.id))
     assert d is not None
     return d.id

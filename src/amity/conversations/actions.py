@@ -290,8 +290,12 @@ def add_message(
     channel_id: str | None = None,
     files: list[StoredFile] | None = None,
     status: str | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Message:
-    """An agent's reply (queued for delivery on a channel) or internal note (never sent)."""
+    """An agent's reply (queued for delivery on a channel) or internal note (never sent).
+
+    ``meta``: what the sender says about the message, kept on it; campaigns and notifications put
+    the consent label here (``amity.consent.policy.label``) so the outbox asks the right question."""
     s = ctx.session
     conv = get_conversation(ctx, conversation_id)
     if conv.merged_into_id:
@@ -325,6 +329,7 @@ def add_message(
             html=clean_html,
             is_note=True,
             delivery_status="internal",
+            meta=dict(meta or {}),
             created_at=now,
         )
         s.add(msg)
@@ -366,6 +371,7 @@ def add_message(
             in_reply_to=refs[-1] if refs else None,
             thread_refs=refs,
             delivery_status="queued",
+            meta=dict(meta or {}),
             created_at=now,
         )
         s.add(msg)
