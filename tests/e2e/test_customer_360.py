@@ -29,6 +29,7 @@ def test_search_by_email_opens_the_360_with_both_identities_and_the_merge_eviden
 ) -> None:
     ana = person("Ana", "Souza")
     sign_in(page, "agent")
+    page.goto("/customers")  # signing in lands on the inbox; customer search has its own page
 
     page.get_by_label("Name, email or phone").fill(ana.email)
     page.get_by_role("button", name="Search").click()
