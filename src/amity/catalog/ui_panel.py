@@ -114,12 +114,16 @@ def stock_page(request: Request, conversation_id: str, q: str = "", sku: str = "
 def stock_lookup(
     request: Request,
     conversation_id: str,
-    sku: Annotated[str, Form(max_length=64)],
+    sku: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
+    # Fields default to empty and are checked after sign-in and CSRF: a stranger is sent to sign in,
+    # never told which fields a form has.
     page = checked(request, Perm.STOCK_RESERVE, csrf)
     if isinstance(page, Response):
         return page
+    if not sku.strip():
+        return _page(page, conversation_id, "", "", status=422, error="sku: choose a size to look up")
     try:
         perform(page.app, page.actor, agent.find_stock, sku.strip(), conversation_id[:MAX_ID])
     except ActionError as exc:
@@ -131,13 +135,16 @@ def stock_lookup(
 def stock_reserve(
     request: Request,
     conversation_id: str,
-    sku: Annotated[str, Form(max_length=64)],
-    location_id: Annotated[str, Form(max_length=32)],
+    sku: Annotated[str, Form(max_length=64)] = "",
+    location_id: Annotated[str, Form(max_length=32)] = "",
     csrf: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     page = checked(request, Perm.STOCK_RESERVE, csrf)
     if isinstance(page, Response):
         return page
+    if not sku.strip() or not location_id.strip():
+        field = "sku" if not sku.strip() else "location_id"
+        return _page(page, conversation_id, "", sku, status=422, error=f"{field}: required to reserve")
     try:
         with page.app.db.read() as s:
             customer_id = conversations.get_conversation(s, conversation_id[:MAX_ID])["customer_id"]
@@ -151,13 +158,15 @@ def stock_reserve(
 def size_note(
     request: Request,
     conversation_id: str,
-    product_id: Annotated[str, Form(max_length=32)],
+    product_id: Annotated[str, Form(max_length=32)] = "",
     sku: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     page = checked(request, Perm.STOCK_RESERVE, csrf)
     if isinstance(page, Response):
         return page
+    if not product_id.strip():
+        return _page(page, conversation_id, "", sku, status=422, error="product_id: choose a product")
     try:
         with page.app.db.read() as s:
             customer_id = conversations.get_conversation(s, conversation_id[:MAX_ID])["customer_id"]

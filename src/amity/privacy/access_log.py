@@ -70,6 +70,11 @@ for _template in (
     "/api/v1/customers/{customer_id}",
     "/api/v1/customers/{customer_id}/events",
     "/api/v1/customers/{customer_id}/traits/history",
+    # what other capabilities show of a person: consents, orders and the rest of the commerce profile
+    "/customers/{customer_id}/consents",
+    "/api/v1/customers/{customer_id}/consents",
+    "/api/v1/customers/{customer_id}/commerce",
+    "/api/v1/customers/{customer_id}/orders",
 ):
     watch("GET", _template, "customer", "customer_id")
 for _template in (
@@ -77,6 +82,8 @@ for _template in (
     "/api/v1/conversations/{conversation_id}",
     "/api/v1/conversations/{conversation_id}/escalations",
     "/api/v1/conversations/{conversation_id}/service-levels",
+    # the stock dialog beside a conversation shows the customer's size advice and reservations
+    "/conversations/{conversation_id}/stock",
 ):
     watch("GET", _template, "conversation", "conversation_id")
 

@@ -266,7 +266,11 @@ def download(request: Request, request_id: str) -> Response:
 
 
 @router.post("/privacy/me/signout")
-def sign_out(request: Request) -> Response:
+def sign_out(request: Request, csrf: Annotated[str, Form(max_length=500)] = "") -> Response:
+    # Even signing out needs the page's token: a forged post must not end someone's session.
+    app = get_app(request)
+    if not token_ok(app, "privacy", request.cookies.get(COOKIE, ""), csrf, max_age=links.SESSION_MAX_AGE):
+        return _bad_link(request, "invalid")
     resp = redirect("/privacy")
     resp.delete_cookie(COOKIE, path="/privacy")
     return resp
