@@ -236,3 +236,33 @@ def test_a_reply_with_neither_text_nor_file_is_refused(
     r = _reply(agent, token, conv, [], text="  ", channel_id=chat)
     assert r.status_code == 422 and "Write something first." in r.text
     assert outbound_messages(app) == []
+
+
+def test_a_reply_may_carry_a_file_bigger_than_other_request_bodies(
+    app: App, chat_conversation: tuple[str, str], tmp_path: Path
+) -> None:
+    # Bodies are capped at max_body_bytes everywhere, except a console reply carrying files, which
+    # may be up to max_upload_bytes; each file is still held to max_attachment_bytes.
+    from amity.web.app import build_app, create_app
+
+    chat, conv = chat_conversation
+    roomy = app.settings.model_copy(
+        update={"max_body_bytes": 20_000, "max_upload_bytes": 200_000, "max_attachment_bytes": 150_000}
+    )
+    roomy_app = build_app(roomy, app.db)  # the same database, a small body cap and room for uploads
+    with TestClient(create_app(roomy_app)) as big:
+        agent, token, _ = signed_in(big, roomy_app, "agent")
+        pdf = b"%PDF-1.4\n" + b"0" * 100_000
+        r = _reply(
+            agent, token, conv, [("manual.pdf", pdf, "application/pdf")], text="The manual", channel_id=chat
+        )
+        assert r.status_code == 303, r.text[:300]
+        with app.db.read() as s:
+            [att] = s.scalars(select(Attachment)).all()
+            assert att.size == len(pdf)
+        too_big = big.post(
+            "/api/v1/events",
+            content=b"{" + b" " * 30_000 + b"}",
+            headers={"content-type": "application/json"},
+        )
+        assert too_big.status_code == 413  # everywhere else the small cap holds

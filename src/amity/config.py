@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_future_skew_seconds: int = Field(default=3600, description="How far ahead an event timestamp may be.")
     max_properties_bytes: int = 32 * 1024
     max_body_bytes: int = 1024 * 1024
+    # The one route that takes files from people, a console reply, may carry this much (its files
+    # are still held to max_attachment_bytes each); every other body stays under max_body_bytes.
+    max_upload_bytes: int = 25 * 1024 * 1024
     max_batch: int = 1000
     secret_key: str | None = Field(
         default=None, description="Signs sessions; generated into AMITY_HOME if unset."

@@ -128,5 +128,7 @@ def create_app(amity: App | None = None) -> FastAPI:
             return Json({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
         return Json({"status": "ok", "database": "ok", "version": __version__})
 
-    api.add_middleware(RequestContext, max_body=amity.settings.max_body_bytes)
+    api.add_middleware(
+        RequestContext, max_body=amity.settings.max_body_bytes, max_upload=amity.settings.max_upload_bytes
+    )
     return api

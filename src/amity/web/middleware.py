@@ -4,6 +4,7 @@ headers on every answer (error pages and public pages too), and the access log o
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -21,16 +22,28 @@ from amity.privacy import access_log
 log = logging.getLogger("amity.http")
 
 
+# Console replies carrying files (multipart): the only bodies allowed past max_body.
+UPLOAD_ROUTE = re.compile(r"^/conversations/[A-Za-z0-9_]{1,64}/reply$")
+
+
 class RequestContext:
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_upload = max(max_upload or max_body, max_body)
+
+    def _cap(self, scope: Scope, headers: dict[bytes, bytes]) -> int:
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        if multipart and scope.get("method") == "POST" and UPLOAD_ROUTE.match(scope.get("path", "")):
+            return self.max_upload
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
+        cap = self._cap(scope, headers)
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
@@ -44,18 +57,18 @@ class RequestContext:
                 await _reject(send, rid, 422, "must not contain a NUL (%00) character", nul_field, "invalid")
                 return
             length = headers.get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            if length is not None and (not length.isdigit() or int(length) > cap):
                 status = 413
-                await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
+                await _reject(send, rid, 413, f"body larger than {cap} bytes")
                 return
             app_receive = receive
             if length is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
                 # A chunked body announces no size: read it here, up to the cap, so an oversized one
                 # is a 413 naming the body rather than a parse error somewhere inside the route.
-                buffered = await _read_capped(receive, self.max_body)
+                buffered = await _read_capped(receive, cap)
                 if buffered is None:
                     status = 413
-                    await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
+                    await _reject(send, rid, 413, f"body larger than {cap} bytes")
                     return
                 app_receive = _replay(buffered, receive)
             received = 0
@@ -65,7 +78,7 @@ class RequestContext:
                 msg = await app_receive()
                 if msg["type"] == "http.request":
                     received += len(msg.get("body", b""))
-                    if received > self.max_body:
+                    if received > cap:
                         raise _TooLarge
                 return msg
 
@@ -93,7 +106,7 @@ class RequestContext:
                 await self.app(scope, limited_receive, send_with_id)
             except _TooLarge:
                 status = 413
-                await _reject(send, rid, 413, f"body larger than {self.max_body} bytes")
+                await _reject(send, rid, 413, f"body larger than {cap} bytes")
         finally:
             log.info(
                 "%s %s %s",

@@ -65,6 +65,12 @@ SECTIONS = (
     ("/admin/brands", "Brands", "Names, sender addresses, signatures and colours.", Perm.SERVICE_MANAGE),
     ("/admin/consent-purposes", "Consent purposes", "What data is used for, and why.", Perm.PURPOSES_MANAGE),
     (
+        "/admin/access-log",
+        "Access log",
+        "Who viewed which customer and conversation, hash-chained; export as CSV.",
+        Perm.ACCESS_LOG_READ,
+    ),
+    (
         "/admin/tokens",
         "API tokens",
         "Credentials for your shop, POS and telephony to call the API.",

@@ -56,9 +56,10 @@ class Checked:
 
 
 def upload_limit(app: App) -> int:
-    """The largest file a reply may carry: the attachment limit, and what fits in one request body
-    (the middleware refuses bigger bodies before any route sees them)."""
-    return max(0, min(app.settings.max_attachment_bytes, app.settings.max_body_bytes - BODY_HEADROOM))
+    """The largest file a reply may carry: the attachment limit, and what fits in one reply's body
+    (the middleware refuses bigger bodies before any route sees them; replies may carry
+    ``max_upload_bytes``, more than other requests)."""
+    return max(0, min(app.settings.max_attachment_bytes, app.settings.max_upload_bytes - BODY_HEADROOM))
 
 
 def _refused(name: str, content_type: str) -> bool:
