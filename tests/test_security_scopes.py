@@ -115,3 +115,16 @@ def test_amity_token_create_takes_scopes(app: App, tmp_path: Path) -> None:
     with app.db.read() as s:
         row = s.scalars(select(ApiToken)).one()
     assert row.scopes == ["events:write"]
+
+
+def test_a_scoped_token_decides_approvals_only_if_its_scopes_say_so(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    # Deciding approvals has its own door (a tier may approve too); scopes must hold there as well.
+    narrow = str(_make(client, tokens["admin"], role="admin", scopes=["customers:read"])["token"])
+    wide = str(_make(client, tokens["admin"], role="admin", scopes=["approvals:decide"])["token"])
+    url = "/api/v1/approvals/apr_00000000000000000000000000/decide"
+    refused = client.post(url, json={"decision": "approved"}, headers=auth(narrow))
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "this token's scopes do not include approvals:decide"
+    assert client.post(url, json={"decision": "approved"}, headers=auth(wide)).status_code == 404  # let in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -14,7 +14,7 @@ from amity.core.actions import ActionContext, Actor, App, perform
 from amity.service import queries
 from amity.service.models import AgentProfile, Tier
 from amity.service.sla import now_of
-from amity.web.auth import current_actor, get_app, require
+from amity.web.auth import current_actor, get_app, may, require
 from amity.web.errors import ApiError
 from amity.web.responses import Json
 
@@ -26,9 +26,14 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-def approver(actor: Annotated[Actor, Depends(current_actor)], app: AppDep) -> Actor:
-    """Supervisors and admins decide approvals; so does a person whose tier may approve."""
+def approver(request: Request, actor: Annotated[Actor, Depends(current_actor)], app: AppDep) -> Actor:
+    """Supervisors and admins decide approvals; so does a person whose tier may approve. A scoped
+    token decides only if its scopes name approvals:decide."""
     if allowed(actor.role, Perm.APPROVALS_DECIDE):
+        if not may(request, actor, Perm.APPROVALS_DECIDE):
+            raise ApiError(
+                403, "forbidden", f"this token's scopes do not include {Perm.APPROVALS_DECIDE.value}"
+            )
         return actor
     if actor.kind == "user":
         with app.db.read() as s:
