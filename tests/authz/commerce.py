@@ -18,6 +18,7 @@ ALLOWED = {
     ("GET", "/api/v1/customers/{customer_id}/commerce"): ANY,
     ("POST", "/api/v1/orders/{order_id}/payments"): LOADERS,
     ("POST", "/api/v1/orders/{order_id}/shipments"): LOADERS,
+    ("POST", "/api/v1/shipments/bulk"): LOADERS,
     ("GET", "/api/v1/shipments/{shipment_id}"): ANY,
     ("PATCH", "/api/v1/shipments/{shipment_id}"): LOADERS,
     ("POST", "/api/v1/orders/{order_id}/returns"): LOADERS,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from amity.accounts.roles import Perm
-from amity.commerce import fulfilment, loyalty, members, profile, queries
+from amity.commerce import fulfilment, loyalty, members, profile, queries, shipments
 from amity.commerce.models import LoyaltyProgramme
 from amity.commerce.orders import Draft, place, place_one
 from amity.commerce.schemas import (
@@ -32,6 +32,7 @@ from amity.commerce.schemas import (
     ReturnPatch,
     ShipmentIn,
     ShipmentPatch,
+    ShipmentsIn,
     SubscriptionIn,
     SubscriptionsIn,
 )
@@ -133,6 +134,14 @@ def _shipment(app: App, shipment_id: str) -> dict[str, Any]:
         if row is None:
             raise NotFound(f"no shipment {shipment_id}", field="shipment_id")
         return queries.shipment_out(row)
+
+
+@router.post(
+    "/shipments/bulk",
+    summary="A carrier's feed: up to 1,000 new shipments or status changes (by id or tracking number)",
+)
+def post_shipments(body: ShipmentsIn, app: AppDep, actor: Writer) -> Json:
+    return Json(_summary(_loader(shipments.load_shipments, body.shipments, "shipments[{i}].", app, actor)))
 
 
 @router.get("/shipments/{shipment_id}", summary="One shipment with its status history")

@@ -118,7 +118,8 @@ class Shipment(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("commerce_orders.id"), nullable=False, index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
     carrier: Mapped[str] = mapped_column(String(100), nullable=False)
-    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    # Indexed: a carrier's feed names the parcel by its tracking number, not by our id.
+    tracking_number: Mapped[str | None] = mapped_column(String(128), index=True)
     tracking_url: Mapped[str | None] = mapped_column(String(2000))
     service_level: Mapped[str] = mapped_column(String(20), nullable=False, default="standard")
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")

@@ -102,6 +102,29 @@ class ShipmentPatch(Input):
     at: dt.datetime | None = None
 
 
+ShipmentStatus = Literal["pending", "dispatched", "in_transit", "delivered", "failed", "returned"]
+
+
+class ShipmentFeedIn(Input):
+    """One line of a carrier's feed: which parcel (``shipment_id``, else ``tracking_number``), or the order
+    to add it to, and what is new about it."""
+
+    shipment_id: Id | None = None
+    order_id: Id | None = None
+    order_external_id: ExternalId | None = Field(default=None, description="the shop's order number")
+    carrier: Text200 | None = Field(default=None, description="required when the item adds a shipment")
+    tracking_number: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")] | None = None
+    tracking_url: Annotated[str, StringConstraints(pattern=r"^https?://[\x21-\x7e]{1,1990}$")] | None = None
+    service_level: ServiceLevel | None = Field(default=None, description="default: the order's")
+    status: ShipmentStatus | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    at: dt.datetime | None = Field(default=None, description="when the status changed (default: now)")
+
+
+class ShipmentsIn(Input):
+    shipments: list[ShipmentFeedIn] = Field(min_length=1, max_length=MAX_BULK)
+
+
 class ReturnLineIn(Input):
     sku: Sku
     quantity: Quantity
