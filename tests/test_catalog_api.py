@@ -4,13 +4,18 @@ reservations, reviews, with refusals that name the field and never a half-applie
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
-from amity.catalog import holds
-from amity.catalog.models import Product, Stock, Variant
+from amity.catalog import holds, queries, stock_lookup
+from amity.catalog.models import Location, Product, Stock, Variant
 from amity.core.actions import SYSTEM, App, perform
 from tests.conftest import auth
 from tests.helpers import ev, one
@@ -226,6 +231,153 @@ def test_lookup_is_nearest_first_from_a_point_a_store_visit_or_the_city_trait(
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "near", bad
     r = client.get("/api/v1/inventory", params={"sku": "NOPE"}, headers=s.agent)
     assert r.status_code == 404 and r.json()["errors"][0]["field"] == "sku"
+
+
+# Another Amity process: its own engine and its own location cache, nothing shared with the test's.
+OTHER_PROCESS = """
+import sys
+from pathlib import Path
+from amity.catalog import actions
+from amity.catalog.schemas import LocationIn, StockIn
+from amity.config import Settings
+from amity.core.actions import SYSTEM, perform
+from amity.db import Database
+from amity.web.app import build_app
+
+url, home = sys.argv[1], Path(sys.argv[2])
+db = Database(url)
+app = build_app(Settings(home=home, database_url=url, secret_key="test-secret-key-not-for-production"), db)
+place = LocationIn(name="Edinburgh Princes Street", code="edi-ps", city="Edinburgh", latitude=55.9521,
+                   longitude=-3.1965, timezone="Europe/London")
+[loc] = perform(app, SYSTEM, actions.create_locations, [place])
+perform(app, SYSTEM, actions.put_inventory, [StockIn(sku="NW-TRL-01-6.5", location_id=loc, quantity=4)])
+db.dispose()
+print(loc)
+"""
+
+
+def test_a_store_another_process_adds_is_in_the_very_next_lookup_and_the_rest_come_from_the_cache(
+    client: TestClient, app: App, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    s = shop(client, tokens, {("6.5", code): 1 for code in ("lon-cg", "man-nq", "lis-ch", "opo-sc")})
+    sku = "NW-TRL-01-6.5"
+    loads: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "catalog_locations.phone" in statement:  # only the cache's (re)load reads every location
+            loads.append(statement)
+
+    def lookup() -> dict[str, Any]:
+        return ok(
+            client.get("/api/v1/inventory", params={"sku": sku, "near": "55.95,-3.19"}, headers=s.agent)
+        )
+
+    lookup()  # whatever state the cache was in, it now holds the four stores
+    event.listen(app.db.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(3):
+            assert [loc["city"] for loc in lookup()["locations"]] == [
+                "Manchester",
+                "London",
+                "Porto",
+                "Lisbon",
+            ]
+        assert loads == []
+        done = subprocess.run(
+            [sys.executable, "-c", OTHER_PROCESS, app.db.url, str(tmp_path / "other")],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        nearest = lookup()
+        assert len(loads) == 1
+        first = nearest["locations"][0]
+        assert (first["location_id"], first["name"], first["city"]) == (
+            done.stdout.strip(),
+            "Edinburgh Princes Street",
+            "Edinburgh",
+        )
+        assert (first["quantity"], first["available"], nearest["total_available"]) == (4, 4, 8)
+        assert first["distance_km"] < 2
+        lookup()
+        assert len(loads) == 1
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", count)
+
+
+def test_a_store_edited_by_hand_in_sql_shows_once_the_cache_is_older_than_its_refresh_time(
+    client: TestClient, app: App, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = shop(client, tokens, {("6.5", "opo-sc"): 2})
+    opo = s.stores["opo-sc"]
+
+    def porto_phone() -> str | None:
+        stock = ok(client.get("/api/v1/inventory", params={"sku": "NW-TRL-01-6.5"}, headers=s.agent))
+        return next(loc["phone"] for loc in stock["locations"] if loc["location_id"] == opo)
+
+    assert porto_phone() is None
+    # Amity never edits a location; an edit outside it keeps neither the count nor the newest created_at.
+    with app.db.engine.begin() as c:
+        c.execute(update(Location).where(Location.id == opo).values(phone="+351222000000"))
+    assert porto_phone() is None  # still the cached row: at most REFRESH_S old
+    monkeypatch.setattr(stock_lookup, "REFRESH_S", 0.0)
+    assert porto_phone() == "+351222000000"
+
+
+def test_the_inventory_json_is_stock_for_with_its_origin_ties_by_name_and_no_coordinates_last(
+    client: TestClient, app: App, tokens: dict[str, str]
+) -> None:
+    s = shop(client, tokens, {("6.5", code): q for code, q in (("lon-cg", 2), ("man-nq", 0), ("lis-ch", 3))})
+    extra = {
+        "locations": [
+            {"name": "Lisbon Chiado", "code": "lis-2", "city": "Lisbon", "latitude": 38.7107, "longitude": -9.1420},
+            {"name": "Web warehouse", "kind": "warehouse", "code": "web", "address": 'Unit 4, "Dock" \\ 7'},
+        ]
+    }  # fmt: skip
+    made = {
+        loc["code"]: loc["id"]
+        for loc in ok(client.post("/api/v1/locations", json=extra, headers=s.admin), 201)["items"]
+    }
+    rows = [{"sku": "NW-TRL-01-6.5", "location_id": made[c], "quantity": 3} for c in made]
+    ok(client.put("/api/v1/inventory", json=rows, headers=s.admin))
+    ana = customer(app)
+    conv = conversation(app, ana)
+    perform(app, SYSTEM, holds.reserve, "NW-TRL-01-6.5", s.stores["lon-cg"], ana, conv, 1.0)
+    for params, point in (
+        ({}, None),
+        ({"near": "38.72,-9.14"}, (38.72, -9.14)),
+        ({"in_stock": "true", "limit": "2"}, None),
+    ):
+        r = client.get("/api/v1/inventory", params={"sku": "NW-TRL-01-6.5", **params}, headers=s.agent)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        with app.db.read() as db:
+            want = queries.stock_for(
+                db,
+                "NW-TRL-01-6.5",
+                point,
+                in_stock_only="in_stock" in params,
+                limit=int(params.get("limit", 0)) or None,
+            )
+        origin = (
+            {"latitude": 38.72, "longitude": -9.14, "source": "near", "detail": "given"} if point else None
+        )
+        assert r.content == orjson.dumps({**want, "origin": origin}), params
+        got = r.json()["locations"]
+        if point:  # the two Chiado stores are 0 km away: the one with more to sell first, then by id
+            assert [(x["name"], x["available"]) for x in got][:2] == [
+                ("Lisbon Chiado", 3),
+                ("Lisbon Chiado", 3),
+            ]
+            assert [x["location_id"] for x in got[:2]] == sorted(x["location_id"] for x in got[:2])
+            assert got[-1]["name"] == "Web warehouse" and got[-1]["distance_km"] is None
+        elif params:
+            assert [(x["name"], x["available"]) for x in got] == [("Lisbon Chiado", 3), ("Lisbon Chiado", 3)]
+            assert r.json()["total_available"] == 3 + 3 + 3 + 1
+        else:
+            assert [(x["name"], x["available"], x["reserved"]) for x in got] == [
+                ("Lisbon Chiado", 3, 0), ("Lisbon Chiado", 3, 0), ("Web warehouse", 3, 0),
+                ("London Covent Garden", 1, 1), ("Manchester Northern Quarter", 0, 0),
+            ]  # fmt: skip
+            assert got[2]["address"] == 'Unit 4, "Dock" \\ 7'
 
 
 def test_a_reservation_holds_the_last_pair_and_the_next_one_gets_409_until_it_is_released(

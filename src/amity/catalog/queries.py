@@ -8,16 +8,17 @@ Everything returned is a JSON-ready dict.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, func, select
 from sqlalchemy.orm import Session
 
-from amity.catalog.models import FITS, Location, Product, Reservation, Review, Stock, Variant
+from amity.catalog import stock_lookup
+from amity.catalog.models import FITS, Location, Product, Reservation, Review, Variant
 from amity.core.actions import Invalid, NotFound
 
-EARTH_KM = 6371.0088
+EARTH_KM = stock_lookup.EARTH_KM
 SKU_CHUNK = 500  # bound parameters per IN (...): far below SQLite's and psycopg's limits
 
 
@@ -32,20 +33,6 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-def _distance_from(origin: tuple[float, float]) -> Callable[[float, float], float]:
-    """``distance_km`` from one fixed point, with that point's trigonometry done once."""
-    lat1, lon1 = math.radians(origin[0]), math.radians(origin[1])
-    cos1 = math.cos(lat1)
-    sin, cos, asin, sqrt, rad = math.sin, math.cos, math.asin, math.sqrt, math.radians
-
-    def to(lat: float, lon: float) -> float:
-        lat2, lon2 = rad(lat), rad(lon)
-        h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
-        return round(2 * EARTH_KM * asin(min(1.0, sqrt(h))), 1)
-
-    return to
 
 
 def parse_near(value: str, field: str = "near") -> tuple[float, float]:
@@ -213,23 +200,6 @@ def list_locations(s: Session, limit: int = 100, offset: int = 0) -> dict[str, A
     return {"items": [location_out(r) for r in rows], "total": s.scalar(select(func.count(Location.id)))}
 
 
-_STOCK_COLS = (
-    Location.id,
-    Location.name,
-    Location.kind,
-    Location.city,
-    Location.country,
-    Location.address,
-    Location.phone,
-    Location.timezone,
-    Location.latitude,
-    Location.longitude,
-    Stock.quantity,
-    Stock.reserved,
-    Stock.updated_at,
-)
-
-
 def stock_for(
     s: Session,
     sku: str,
@@ -239,65 +209,9 @@ def stock_for(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """Quantity per location for one SKU: nearest first when ``near`` (lat, lon) is given, else the
-    most available first. ``available`` is on hand minus live reservations (never below 0)."""
-    row = s.execute(
-        select(Variant.id, Variant.size, Variant.colour, Product.id, Product.name)
-        .join(Product)
-        .where(Variant.sku == sku)
-    ).first()
-    if row is None:
-        raise NotFound(f"no variant with SKU {sku}", field="sku")
-    variant_id, size, colour, product_id, product_name = row
-    rows = s.execute(
-        select(*_STOCK_COLS)
-        .join(Location, Location.id == Stock.location_id)
-        .where(Stock.variant_id == variant_id)
-    )
-    away = _distance_from(near) if near is not None else None
-    items: list[dict[str, Any]] = []
-    append = items.append
-    # Plain tuple unpacking and one dict per row: this loop is most of a lookup's time at 500 locations.
-    for lid, name, kind, city, country, address, phone, tz, lat, lon, quantity, reserved, updated in rows:
-        available = quantity - reserved if quantity > reserved else 0
-        if in_stock_only and available < 1:
-            continue
-        append(
-            {
-                "location_id": lid,
-                "name": name,
-                "kind": kind,
-                "city": city,
-                "country": country,
-                "address": address,
-                "phone": phone,
-                "timezone": tz,
-                "quantity": quantity,
-                "reserved": reserved,
-                "available": available,
-                "distance_km": away(lat, lon)
-                if away is not None and lat is not None and lon is not None
-                else None,
-                "updated_at": updated.isoformat(),
-            }
-        )
-    if near is not None:
-        # Unknown coordinates last; among equals, the one with more to sell.
-        items.sort(
-            key=lambda i: (i["distance_km"] is None, i["distance_km"] or 0.0, -i["available"], i["name"])
-        )
-    else:
-        items.sort(key=lambda i: (-i["available"], i["name"]))
-    return {
-        "sku": sku,
-        "variant_id": variant_id,
-        "product_id": product_id,
-        "product_name": product_name,
-        "size": size,
-        "colour": colour,
-        "near": {"latitude": near[0], "longitude": near[1]} if near else None,
-        "total_available": sum(i["available"] for i in items),
-        "locations": items[:limit] if limit else items,
-    }
+    most available first. ``available`` is on hand minus live reservations (never below 0).
+    (:mod:`amity.catalog.stock_lookup` has the how; ``GET /api/v1/inventory`` takes its JSON form.)"""
+    return stock_lookup.as_dict(stock_lookup.lookup(s, sku, near, in_stock_only=in_stock_only, limit=limit))
 
 
 # ---- reservations ------------------------------------------------------------------------------
