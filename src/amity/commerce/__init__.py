@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 def install(app: App) -> None:
     # Imported here: amity.models imports this package for its tables, and these modules import the
     # conversations and service capabilities, which must not load while the table registry is built.
-    from amity.commerce import approved, privacy, ui
+    from amity.commerce import approved, priority, privacy, ui
 
     ui.install()
     privacy.install()
     approved.install(app)
+    priority.install(app)
 
 
 def __getattr__(name: str) -> Any:

@@ -41,6 +41,7 @@ def create_programme(ctx: ActionContext, body: ProgrammeIn) -> LoyaltyProgramme:
             )
         )
     ctx.audit("loyalty.programme_created", "loyalty_programme", row.id, name=body.name, tiers=names)
+    ctx.publish("loyalty.programme_created", programme_id=row.id)
     return row
 
 
