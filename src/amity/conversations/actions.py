@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import nh3
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
 
 from amity.channels import registry
 from amity.channels.base import Inbound
@@ -82,24 +82,36 @@ def _new_conversation(
     return conv
 
 
-def _attach(ctx: ActionContext, message: Message, files: list[StoredFile]) -> list[str]:
+def _attach(
+    ctx: ActionContext, message_id: str, customer_id: str, created_at: dt.datetime, files: list[StoredFile]
+) -> list[str]:
     ids = []
     for f in files:
         a = Attachment(
             id=new_id("att"),
-            message_id=message.id,
-            customer_id=message.customer_id,
+            message_id=message_id,
+            customer_id=customer_id,
             filename=f.filename,
             content_type=f.content_type,
             declared_type=f.declared_type,
             size=f.size,
             sha256=f.sha256,
             storage_path=f.storage_path,
-            created_at=message.created_at,
+            created_at=created_at,
         )
         ctx.session.add(a)
         ids.append(a.id)
     return ids
+
+
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_KNOWN = select(_MESSAGES.c.id, _MESSAGES.c.conversation_id, _MESSAGES.c.customer_id).where(
+    _MESSAGES.c.channel_id == bindparam("channel_id"), _MESSAGES.c.external_id == bindparam("external_id")
+)
+_INSERT_CONVERSATION = insert(_CONVERSATIONS)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_JOINED = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("_id"))
 
 
 def receive_message(
@@ -111,14 +123,16 @@ def receive_message(
     window: dt.timedelta,
     refused: list[dict[str, Any]] | None = None,
 ) -> Received:
-    """An inbound message from a known customer: it joins their conversation or opens one."""
+    """An inbound message from a known customer: it joins their conversation or opens one.
+
+    This is the busiest write in Amity (every message on every channel), so the usual cases -- a new
+    conversation, or a message joining one whose status stays -- are plain statements: one read of
+    the few columns continuity needs, one insert each for the conversation and the message, one
+    update. A status change (the customer answers a pending or solved conversation) and an explicit
+    reference load the conversation row and go through ``_set_status`` as every other change does."""
     s = ctx.session
     if inbound.external_id:
-        known = s.scalar(
-            select(Message).where(
-                Message.channel_id == channel.id, Message.external_id == inbound.external_id
-            )
-        )
+        known = s.execute(_KNOWN, {"channel_id": channel.id, "external_id": inbound.external_id}).first()
         if known is not None:  # the provider retried its webhook: stored once
             return Received(known.id, known.conversation_id, known.customer_id, duplicate=True)
     now = utcnow()
@@ -130,65 +144,102 @@ def receive_message(
     if conv is not None and conv.status == "closed":
         links = [{"type": "follow_up_of", "conversation_id": conv.id}]
         conv = None
+    live: continuity.Live | None = None
     if conv is None and inbound.continue_recent:
-        conv = continuity.recent(s, people, now, window)
-    created = conv is None
-    if conv is None:
+        live = continuity.recent_live(s, people, now, window)
+        if live is not None and live.status in ("pending", "solved") and not inbound.automated:
+            conv = get_conversation(ctx, live.id)  # a status change: the row, and the usual path
+            live = None
+    created = conv is None and live is None
+    waiting = None if inbound.automated else now  # an out-of-office reply leaves nobody waiting
+    if conv is not None:
+        conv_id = conv.id
+        if conv.status in ("pending", "solved") and not inbound.automated:
+            # The customer answered: the ball is back with us (on hold stays on hold: we wait on a
+            # third party). An out-of-office reply is not an answer and leaves the status alone.
+            _set_status(ctx, conv, "open", now, reason="customer replied")
+        conv.last_message_at = now
+        conv.last_inbound_at = now
+        conv.last_channel_id = channel.id
+        conv.updated_at = now
+        if conv.awaiting_reply_since is None and waiting is not None:
+            conv.awaiting_reply_since = waiting
+        s.flush()  # the row before the message that points at it
+    elif live is not None:
+        conv_id = live.id
+        joined: dict[str, Any] = {
+            "_id": conv_id,
+            "last_message_at": now,
+            "last_inbound_at": now,
+            "last_channel_id": channel.id,
+            "updated_at": now,
+        }
+        if live.awaiting_reply_since is None and waiting is not None:
+            joined["awaiting_reply_since"] = waiting
+        s.execute(_JOINED.values({k: bindparam(k) for k in joined if k != "_id"}), joined)
+    else:
+        conv_id = new_id("cnv")
         subject = inbound.subject or (inbound.text.strip().splitlines() or [""])[0][:120]
-        conv = _new_conversation(
-            ctx,
-            customer_id,
-            subject or f"{channel.type} conversation",
-            channel.id,
-            now,
-            links=links,
-            brand_id=channel.brand_id,
+        s.execute(
+            _INSERT_CONVERSATION,
+            {
+                "id": conv_id,
+                "customer_id": customer_id,
+                "subject": (subject or f"{channel.type} conversation")[:500],
+                "status": "open",
+                "priority": "normal",
+                "tags": [],
+                "custom_fields": {},
+                "links": links,
+                "last_channel_id": channel.id,
+                "brand_id": channel.brand_id,
+                "created_at": now,
+                "updated_at": now,
+                "last_message_at": now,
+                "last_inbound_at": now,
+                "awaiting_reply_since": waiting,
+                "reply_token": secrets.token_hex(10),
+            },
         )
-    elif conv.status in ("pending", "solved") and not inbound.automated:
-        # The customer answered: the ball is back with us (on hold stays on hold: we wait on a third
-        # party). An out-of-office reply is not an answer and leaves the status alone.
-        _set_status(ctx, conv, "open", now, reason="customer replied")
     html = sanitise(inbound.html)
     text = inbound.text or (text_of(html) if html else "")
-    msg = Message(
-        id=new_id("msg"),
-        conversation_id=conv.id,
-        customer_id=customer_id,
-        direction="in",
-        channel_id=channel.id,
-        channel_type=channel.type,
-        author_type="customer",
-        author_id=customer_id,
-        address=inbound.sender.as_dict(),
-        subject=inbound.subject,
-        text=text,
-        html=html,
-        external_id=inbound.external_id,
-        in_reply_to=inbound.in_reply_to,
-        thread_refs=inbound.references,
-        delivery_status="received",
-        meta={
-            **inbound.meta,
-            **({"sender_name": inbound.sender_name} if inbound.sender_name else {}),
-            **({"automated": True} if inbound.automated else {}),
-            **({"refused_attachments": refused} if refused else {}),
+    msg_id = new_id("msg")
+    created_at = inbound.received_at or now
+    s.execute(
+        _INSERT_MESSAGE,
+        {
+            "id": msg_id,
+            "conversation_id": conv_id,
+            "customer_id": customer_id,
+            "direction": "in",
+            "channel_id": channel.id,
+            "channel_type": channel.type,
+            "author_type": "customer",
+            "author_id": customer_id,
+            "address": inbound.sender.as_dict(),
+            "subject": inbound.subject,
+            "text": text,
+            "html": html,
+            "is_note": False,
+            "external_id": inbound.external_id,
+            "in_reply_to": inbound.in_reply_to,
+            "thread_refs": inbound.references,
+            "delivery_status": "received",
+            "meta": {
+                **inbound.meta,
+                **({"sender_name": inbound.sender_name} if inbound.sender_name else {}),
+                **({"automated": True} if inbound.automated else {}),
+                **({"refused_attachments": refused} if refused else {}),
+            },
+            "created_at": created_at,
         },
-        created_at=inbound.received_at or now,
     )
-    s.add(msg)
-    s.flush()
-    attachment_ids = _attach(ctx, msg, files)
-    conv.last_message_at = now
-    conv.last_inbound_at = now
-    conv.last_channel_id = channel.id
-    conv.updated_at = now
-    if conv.awaiting_reply_since is None and not inbound.automated:
-        conv.awaiting_reply_since = now
+    attachment_ids = _attach(ctx, msg_id, customer_id, created_at, files)
     ctx.audit(
         "message.received",
         "conversation",
-        conv.id,
-        message_id=msg.id,
+        conv_id,
+        message_id=msg_id,
         channel_id=channel.id,
         channel_type=channel.type,
         new_conversation=created,
@@ -197,21 +248,21 @@ def receive_message(
     if created:
         ctx.publish(
             "conversation.created",
-            conversation_id=conv.id,
+            conversation_id=conv_id,
             customer_id=customer_id,
             channel_type=channel.type,
         )
     ctx.publish(
         "message.created",
-        conversation_id=conv.id,
-        message_id=msg.id,
+        conversation_id=conv_id,
+        message_id=msg_id,
         customer_id=customer_id,
         direction="in",
         channel_type=channel.type,
         is_note=False,
         automated=inbound.automated,
     )
-    return Received(msg.id, conv.id, customer_id, new_conversation=created, refused_attachments=refused or [])
+    return Received(msg_id, conv_id, customer_id, new_conversation=created, refused_attachments=refused or [])
 
 
 def open_conversation(
@@ -334,7 +385,7 @@ def add_message(
         )
         s.add(msg)
         s.flush()
-        _attach(ctx, msg, files or [])
+        _attach(ctx, msg.id, msg.customer_id, msg.created_at, files or [])
         ctx.audit("note.added", "conversation", conv.id, message_id=msg.id)
     else:
         chosen = channel_id or _reply_channel(ctx, conv)
@@ -376,7 +427,7 @@ def add_message(
         )
         s.add(msg)
         s.flush()
-        _attach(ctx, msg, files or [])
+        _attach(ctx, msg.id, msg.customer_id, msg.created_at, files or [])
         delivery = Delivery(
             message_id=msg.id,
             channel_id=channel.id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,22 +50,41 @@ class Facts:
     awaiting_reply_since: dt.datetime | None = None
 
 
-def gather(session: Session, conversation_id: str) -> Facts:
+# What a condition reads beyond the conversation row itself; ``reads`` names the ones to gather.
+READS_CHANNEL, READS_TRAITS, READS_WORDS = "channel_types", "customer_traits", "keywords"
+READS_INBOUND = "has_inbound"  # whether the customer wrote at all (known for free when words are read)
+EVERYTHING = frozenset({READS_CHANNEL, READS_TRAITS, READS_WORDS, READS_INBOUND})
+
+
+def gather(session: Session, conversation_id: str, reads: Collection[str] = EVERYTHING) -> Facts:
+    """The facts about one conversation. ``reads``: which of the channel type, the customer's traits,
+    the customer's words and whether they wrote at all to load (each is a query); what is not asked
+    for is left empty (``has_inbound`` False), so pass only what the conditions at hand look at
+    (``Setup.policy_reads`` / ``rule_reads``)."""
     conv = session.get(Conversation, conversation_id)
     if conv is None:
         raise NotFound(f"no conversation {conversation_id}", field="conversation_id")
+    return facts_of(session, conv, reads)
+
+
+def facts_of(session: Session, conv: Conversation, reads: Collection[str] = EVERYTHING) -> Facts:
+    """``gather`` for a conversation row already loaded (the SLA refresh has it in hand)."""
     channel_type = None
-    if conv.last_channel_id:
+    if conv.last_channel_id and READS_CHANNEL in reads:
         channel_type = session.scalar(select(Channel.type).where(Channel.id == conv.last_channel_id))
-    # The customer's first messages are what rules read; a long conversation need not be loaded whole.
-    words = list(
-        session.scalars(
-            select(Message.text)
-            .where(Message.conversation_id == conv.id, Message.direction == "in", Message.is_note.is_(False))
-            .order_by(Message.created_at, Message.id)
-            .limit(TEXT_MESSAGES)
+    words: list[str] = []
+    if READS_WORDS in reads:
+        # The customer's first messages are what rules read; a long conversation need not be loaded whole.
+        words = list(
+            session.scalars(
+                select(Message.text)
+                .where(
+                    Message.conversation_id == conv.id, Message.direction == "in", Message.is_note.is_(False)
+                )
+                .order_by(Message.created_at, Message.id)
+                .limit(TEXT_MESSAGES)
+            )
         )
-    )
     return Facts(
         conversation_id=conv.id,
         customer_id=conv.customer_id,
@@ -74,14 +93,32 @@ def gather(session: Session, conversation_id: str) -> Facts:
         channel_type=channel_type,
         subject=conv.subject,
         text="\n".join(words),
-        has_inbound=bool(words),
-        traits=customer_traits(session, conv.customer_id),
+        has_inbound=bool(words)
+        if READS_WORDS in reads
+        else READS_INBOUND in reads and has_inbound(session, conv.id),
+        traits=customer_traits(session, conv.customer_id) if READS_TRAITS in reads else {},
         team_id=conv.team_id,
         assignee_id=conv.assignee_id,
         brand_id=conv.brand_id,
         tags=tuple(conv.tags),
         first_response_at=conv.first_response_at,
         awaiting_reply_since=conv.awaiting_reply_since,
+    )
+
+
+def has_inbound(session: Session, conversation_id: str) -> bool:
+    """Whether the customer wrote in this conversation (an agent may have opened it with no word yet)."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "in",
+                Message.is_note.is_(False),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

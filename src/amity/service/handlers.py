@@ -8,6 +8,10 @@
 The events of one commit are handled together (``EventBus.subscribe_batch``): each conversation is
 refreshed once however many of its events the commit carried. Each piece of work is its own action
 (``perform``), so a failure is logged and never undoes the change that triggered it.
+
+This runs after every inbound message, so it first asks the process's copy of the set-up
+(:mod:`amity.service.cache`) whether there is anything to do: with no routing rule, no SLA policy and
+nothing left to clear it opens no write transaction at all.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import logging
 
 from amity.core.actions import SYSTEM, App, perform
 from amity.core.bus import DomainEvent
-from amity.service import breaches
+from amity.service import breaches, cache
+from amity.service.cache import Setup
 from amity.service.routing import route_new_conversation
-from amity.service.sla import now_of, refresh_service_levels
+from amity.service.sla import has_service_levels, now_of, refresh_service_levels
 
 log = logging.getLogger(__name__)
 INSTALLED = "service.installed"
@@ -26,8 +31,17 @@ INSTALLED = "service.installed"
 SLA_INPUTS = frozenset({"status", "priority"})
 
 
-def refresh(app: App, conversation_id: str) -> None:
-    perform(app, SYSTEM, refresh_service_levels, conversation_id, now_of(app))
+def refresh(app: App, conversation_id: str, setup: Setup | None = None, *, new: bool = False) -> None:
+    """``new``: the conversation was created in the commit at hand, so it has no clocks yet."""
+    setup = setup or cache.current(app)
+    if not setup.policies:
+        # No policy applies to anything: the refresh could only clear what an earlier policy left.
+        if new:
+            return
+        with app.db.read() as s:
+            if not has_service_levels(s, conversation_id):
+                return
+    perform(app, SYSTEM, refresh_service_levels, conversation_id, now_of(app), setup)
 
 
 def work_of(events: list[DomainEvent]) -> tuple[list[str], list[str]]:
@@ -51,15 +65,19 @@ def work_of(events: list[DomainEvent]) -> tuple[list[str], list[str]]:
 
 def on_commit(app: App, events: list[DomainEvent]) -> None:
     route, clocks = work_of(events)
+    if not route and not clocks:
+        return
+    setup = cache.current(app)
+    created = set(route)
     for conversation_id in route:
         try:
-            route_new_conversation(app, conversation_id, now_of(app))
+            route_new_conversation(app, conversation_id, now_of(app), setup)
         except Exception:
             # Service levels apply whether or not routing worked (a broken rule must not hide the SLA).
             log.exception("routing failed", extra={"conversation_id": conversation_id})
     for conversation_id in clocks:
         try:
-            refresh(app, conversation_id)
+            refresh(app, conversation_id, setup, new=conversation_id in created)
         except Exception:
             log.exception("SLA refresh failed", extra={"conversation_id": conversation_id})
 

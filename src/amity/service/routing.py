@@ -19,19 +19,31 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 
 from amity.accounts.queries import assignable_user
 from amity.conversations.actions import update_conversation
+from amity.conversations.models import Conversation
 from amity.core.actions import SYSTEM, ActionContext, ActionError, App, perform
-from amity.service import assignment
+from amity.service import assignment, cache
+from amity.service.cache import RuleView, Setup
 from amity.service.calendars import BusinessHours
-from amity.service.facts import Facts, business_hours, gather, matches
+from amity.service.facts import (
+    READS_TRAITS,
+    READS_WORDS,
+    Facts,
+    customer_traits,
+    gather,
+    has_inbound,
+    matches,
+)
 from amity.service.macros import send_macro
-from amity.service.models import RoutingRule, Team
+from amity.service.models import Team
+
+__all__ = ["Decision", "RuleView", "evaluate", "route", "route_new_conversation", "rules_in_order"]
 
 log = logging.getLogger(__name__)
 ACTION_KINDS = ("team_id", "priority", "tags", "assignee_id", "macro_id", "skills")
@@ -41,14 +53,6 @@ ACTION_KINDS = ("team_id", "priority", "tags", "assignee_id", "macro_id", "skill
 class Decision:
     actions: dict[str, Any] = field(default_factory=dict)
     matched: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RuleView:
-    id: str
-    conditions: dict[str, Any]
-    actions: dict[str, Any]
-    continue_after: bool = False
 
 
 def evaluate(
@@ -76,29 +80,31 @@ def evaluate(
 
 
 def rules_in_order(ctx: ActionContext) -> list[RuleView]:
-    rows = ctx.session.scalars(
-        select(RoutingRule)
-        .where(RoutingRule.enabled.is_(True))
-        .order_by(RoutingRule.position, RoutingRule.created_at, RoutingRule.id)
-    )
-    return [RuleView(r.id, r.conditions, r.actions, r.continue_after) for r in rows]
+    return list(cache.load(ctx.session).rules)
 
 
-def required_skills(decided: dict[str, Any], facts: Facts) -> dict[str, str]:
+def required_skills(decided: dict[str, Any], traits: dict[str, Any]) -> dict[str, str]:
     need = {str(k): str(v) for k, v in (decided.get("skills") or {}).items()}
-    language = facts.traits.get("language")
+    language = traits.get("language")
     if isinstance(language, str) and language and "language" not in need:
         need["language"] = language
     return need
 
 
-def route(ctx: ActionContext, conversation_id: str, now: dt.datetime) -> dict[str, Any]:
-    """Apply the rules and the team strategy to one conversation (inside one action)."""
+def route(
+    ctx: ActionContext, conversation_id: str, now: dt.datetime, setup: Setup | None = None
+) -> dict[str, Any]:
+    """Apply the rules and the team strategy to one conversation (inside one action).
+
+    ``setup``: the rules as this process knows them (``amity.service.cache.current``); without it they
+    are read in this transaction. Only the facts some rule looks at are gathered."""
     s = ctx.session
-    facts = gather(s, conversation_id)
+    if setup is None:
+        setup = cache.load(s)
+    facts = gather(s, conversation_id, setup.rule_reads)
     if facts.status == "closed":
         return {"matched": [], "macro_id": None}
-    decision = evaluate(rules_in_order(ctx), facts, now, lambda cid: business_hours(s, cid))
+    decision = evaluate(setup.rules, facts, now, setup.hours)
     want = decision.actions
     changes: dict[str, Any] = {}
     if (p := want.get("priority")) and p != facts.priority:
@@ -115,7 +121,8 @@ def route(ctx: ActionContext, conversation_id: str, now: dt.datetime) -> dict[st
     team = changes.get("team_id", facts.team_id)
     picked: assignment.Pick | None = None
     if facts.assignee_id is None and "assignee_id" not in changes and team:
-        picked = assignment.assign(ctx, conversation_id, team, now, required_skills(want, facts))
+        traits = facts.traits if READS_TRAITS in setup.rule_reads else customer_traits(s, facts.customer_id)
+        picked = assignment.assign(ctx, conversation_id, team, now, required_skills(want, traits))
     if decision.matched or changes or (picked and picked.user_id):
         ctx.audit(
             "conversation.routed",
@@ -126,17 +133,50 @@ def route(ctx: ActionContext, conversation_id: str, now: dt.datetime) -> dict[st
             strategy=picked.strategy if picked else None,
             assignee_id=picked.user_id if picked else changes.get("assignee_id"),
         )
+    macro_id = want.get("macro_id")
+    if macro_id and READS_WORDS not in setup.rule_reads:
+        facts = replace(facts, has_inbound=has_inbound(s, conversation_id))
     return {
         "matched": list(decision.matched),
         "applied": changes,
         "assignee_id": (picked.user_id if picked else None) or changes.get("assignee_id"),
         # An auto-reply answers the customer's message; a conversation an agent opened has none yet.
-        "macro_id": want.get("macro_id") if facts.has_inbound else None,
+        "macro_id": macro_id if facts.has_inbound else None,
     }
 
 
-def route_new_conversation(app: App, conversation_id: str, now: dt.datetime) -> dict[str, Any]:
-    outcome = perform(app, SYSTEM, route, conversation_id, now)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_ROUTING_STATE = select(
+    _CONVERSATIONS.c.status, _CONVERSATIONS.c.team_id, _CONVERSATIONS.c.assignee_id
+).where(_CONVERSATIONS.c.id == bindparam("cid"))
+
+
+def nothing_to_do(app: App, conversation_id: str, now: dt.datetime, setup: Setup) -> bool:
+    """Whether :func:`route` would change nothing and record nothing: no rule matches and no team
+    strategy is due. Asked in a read (one indexed read when there are no rules), so the usual case --
+    an inbound conversation no rule is about -- opens no write transaction. Anything else is decided
+    again inside the action, on what the transaction sees."""
+    with app.db.read() as s:
+        if not setup.rules:
+            row = s.execute(_ROUTING_STATE, {"cid": conversation_id}).first()
+            if row is None:
+                return False  # let the action say what is wrong
+            status, team_id, assignee_id = row
+        else:
+            facts = gather(s, conversation_id, setup.rule_reads)
+            status, team_id, assignee_id = facts.status, facts.team_id, facts.assignee_id
+            if status != "closed" and evaluate(setup.rules, facts, now, setup.hours).matched:
+                return False
+    return status == "closed" or team_id is None or assignee_id is not None
+
+
+def route_new_conversation(
+    app: App, conversation_id: str, now: dt.datetime, setup: Setup | None = None
+) -> dict[str, Any]:
+    setup = setup or cache.current(app)
+    if nothing_to_do(app, conversation_id, now, setup):
+        return {"matched": [], "applied": {}, "assignee_id": None, "macro_id": None}
+    outcome = perform(app, SYSTEM, route, conversation_id, now, setup)
     if outcome.get("macro_id"):
         try:
             perform(app, SYSTEM, send_macro, conversation_id, outcome["macro_id"])

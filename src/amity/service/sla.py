@@ -18,14 +18,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete, exists, insert, select, update
+from sqlalchemy.orm import Session
 
 from amity.conversations.actions import get_conversation, set_service_levels
+from amity.conversations.models import Conversation
 from amity.core.actions import ActionContext, App
 from amity.db import utcnow
+from amity.service import cache
+from amity.service.cache import PolicyView, Setup
 from amity.service.calendars import BusinessHours
-from amity.service.facts import Facts, business_hours, gather, matches
+from amity.service.facts import Facts, facts_of, matches
 from amity.service.models import SLA_TARGETS, SlaClock, SlaPolicy
 
 CLOCK = "service.clock"
@@ -93,7 +98,7 @@ def step(
     return clock
 
 
-def targets_for(policy: SlaPolicy, priority: str) -> dict[str, int]:
+def targets_for(policy: SlaPolicy | PolicyView, priority: str) -> dict[str, int]:
     return dict(policy.targets.get(priority) or policy.targets.get("*") or {})
 
 
@@ -112,24 +117,44 @@ def wanted(facts: Facts, pause_on_hold: bool) -> dict[str, Wanted]:
     }
 
 
-def choose_policy(ctx: ActionContext, facts: Facts, now: dt.datetime) -> SlaPolicy | None:
+def choose_policy(setup: Setup, facts: Facts, now: dt.datetime) -> PolicyView | None:
     """The first enabled policy, in position order, whose conditions match."""
-    s = ctx.session
-
-    def hours_of(calendar_id: str) -> BusinessHours:
-        return business_hours(s, calendar_id)
-
-    for p in s.scalars(
-        select(SlaPolicy)
-        .where(SlaPolicy.enabled.is_(True))
-        .order_by(SlaPolicy.position, SlaPolicy.created_at, SlaPolicy.id)
-    ):
-        if matches(p.conditions, facts, now, hours_of):
+    for p in setup.policies:
+        if matches(p.conditions, facts, now, setup.hours):
             return p
     return None
 
 
-def _pure(row: SlaClock) -> Clock:
+_CLOCKS = cast(Table, SlaClock.__table__)
+_CLOCK_FIELDS = ("cycle", "elapsed_us", "running_since", "met_at", "due_at", "warned_at", "breached_at")
+_SELECT_CLOCKS = select(_CLOCKS).where(_CLOCKS.c.conversation_id == bindparam("cid"))
+_UPDATE_CLOCK = (
+    update(_CLOCKS)
+    .where(_CLOCKS.c.id == bindparam("_id"))
+    .values({c: bindparam(c) for c in ("policy_id", *_CLOCK_FIELDS, "updated_at")})
+)
+_DELETE_CLOCKS = delete(_CLOCKS).where(_CLOCKS.c.id.in_(bindparam("ids", expanding=True)))
+# What a refresh with no policy would have to clear: the conversation's policy and due times, its clocks.
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_SLA_STATE = select(
+    _CONVERSATIONS.c.sla_policy_id,
+    _CONVERSATIONS.c.first_response_due_at,
+    _CONVERSATIONS.c.next_response_due_at,
+    _CONVERSATIONS.c.resolution_due_at,
+    exists().where(_CLOCKS.c.conversation_id == _CONVERSATIONS.c.id),
+).where(_CONVERSATIONS.c.id == bindparam("cid"))
+
+
+def has_service_levels(session: Session, conversation_id: str) -> bool:
+    """Whether the conversation carries a policy, a due time or a clock (one indexed read)."""
+    row = session.execute(_SLA_STATE, {"cid": conversation_id}).first()
+    if row is None:
+        return False
+    *recorded, has_clock = row
+    return bool(has_clock) or any(v is not None for v in recorded)
+
+
+def _pure(row: Any) -> Clock:
     return Clock(
         target=row.target,
         cycle=row.cycle,
@@ -142,40 +167,55 @@ def _pure(row: SlaClock) -> Clock:
     )
 
 
-def refresh_service_levels(ctx: ActionContext, conversation_id: str, now: dt.datetime) -> dict[str, object]:
-    """Step every clock of one conversation and, if anything due changed, record it on the conversation."""
+def refresh_service_levels(
+    ctx: ActionContext, conversation_id: str, now: dt.datetime, setup: Setup | None = None
+) -> dict[str, object]:
+    """Step every clock of one conversation and, if anything due changed, record it on the conversation.
+
+    ``setup``: the policies as this process knows them (``amity.service.cache.current``); without it
+    they are read in this transaction. This runs after every customer message, so the clock rows are
+    read and written with plain statements (one read; at most one delete, one update, one insert) and
+    only the facts some policy's conditions look at are gathered."""
     s = ctx.session
+    if setup is None:
+        setup = cache.load(s)
     conv = get_conversation(ctx, conversation_id)
-    rows = {
-        r.target: r for r in s.scalars(select(SlaClock).where(SlaClock.conversation_id == conversation_id))
-    }
-    facts = gather(s, conversation_id)
-    policy = None if conv.merged_into_id else choose_policy(ctx, facts, now)
+    rows = {r.target: r for r in s.execute(_SELECT_CLOCKS, {"cid": conversation_id})}
+    policy = None
+    facts = None
+    if setup.policies and not conv.merged_into_id:
+        facts = facts_of(s, conv, setup.policy_reads)
+        policy = choose_policy(setup, facts, now)
     due: dict[str, dt.datetime | None] = dict.fromkeys(SLA_TARGETS)
-    if policy is None:
-        for r in rows.values():
-            s.delete(r)
-    else:
-        hours = business_hours(s, policy.calendar_id)
+    gone: list[int] = [r.id for r in rows.values()]
+    changed: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    if policy is not None and facts is not None:
+        gone = []
+        hours = setup.hours(policy.calendar_id)
         minutes = targets_for(policy, facts.priority)
         warn = dt.timedelta(minutes=policy.warn_before_minutes)
         for target, want in wanted(facts, policy.pause_on_hold).items():
             row = rows.get(target)
-            before = _pure(row) if row else None
+            before = _pure(row) if row is not None else None
             after = step(before, want, minutes.get(target), hours, now, warn)
             if after is None:
                 if row is not None:
-                    s.delete(row)
+                    gone.append(row.id)
                 continue
+            values: dict[str, Any] = {f: getattr(after, f) for f in _CLOCK_FIELDS}
+            values.update(policy_id=policy.id, updated_at=now)
             if row is None:
-                row = SlaClock(conversation_id=conversation_id, target=target)
-                s.add(row)
-            row.policy_id = policy.id
-            row.cycle, row.elapsed_us, row.running_since = after.cycle, after.elapsed_us, after.running_since
-            row.met_at, row.due_at = after.met_at, after.due_at
-            row.warned_at, row.breached_at = after.warned_at, after.breached_at
-            row.updated_at = now
+                added.append({"conversation_id": conversation_id, "target": target, **values})
+            else:
+                changed.append({"_id": row.id, **values})
             due[target] = after.due_at
+    if gone:
+        s.execute(_DELETE_CLOCKS, {"ids": gone})
+    if changed:
+        s.execute(_UPDATE_CLOCK, changed)
+    if added:
+        s.execute(insert(_CLOCKS), added)
     policy_id = policy.id if policy else None
     current = (
         conv.sla_policy_id,
