@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from amity.catalog import holds, queries, stock_lookup
 from amity.catalog.models import Location, Product, Stock, Variant
@@ -321,6 +321,20 @@ def test_a_store_edited_by_hand_in_sql_shows_once_the_cache_is_older_than_its_re
     assert porto_phone() is None  # still the cached row: at most REFRESH_S old
     monkeypatch.setattr(stock_lookup, "REFRESH_S", 0.0)
     assert porto_phone() == "+351222000000"
+
+
+def test_stock_times_are_utc_whatever_the_postgresql_session_time_zone(
+    client: TestClient, app: App, tokens: dict[str, str]
+) -> None:
+    if app.db.is_sqlite:
+        pytest.skip("SQLite has no session time zone")
+    shop(client, tokens, {("6.5", "opo-sc"): 2})
+    with app.db.read() as db:
+        stored = db.scalars(select(Stock.updated_at)).one()
+    with app.db.read() as db:
+        db.execute(text("SET LOCAL TimeZone = 'America/St_Johns'"))  # -03:30: a half-hour zone
+        [at] = queries.stock_for(db, "NW-TRL-01-6.5")["locations"]
+    assert at["updated_at"] == stored.isoformat() and at["updated_at"].endswith("+00:00")
 
 
 def test_the_inventory_json_is_stock_for_with_its_origin_ties_by_name_and_no_coordinates_last(

@@ -109,11 +109,16 @@ _PLACES = select(
     Location.created_at,
 )
 # Through the driver: SQLAlchemy's per-row processing was most of the query's time. updated_at comes as
-# text so that the few distinct values (a snapshot writes one time for all its rows) are parsed once.
-_STOCK = (
-    "SELECT location_id, quantity, reserved, CAST(updated_at AS VARCHAR(40)) FROM catalog_stock "
-    "WHERE variant_id = {mark}"
-)
+# naive UTC text so that the few distinct values (a snapshot writes one time for all its rows) are
+# parsed once: as SQLite stores it, and on PostgreSQL spelled out whatever the session's time zone.
+_STOCK = {
+    "sqlite": "SELECT location_id, quantity, reserved, updated_at FROM catalog_stock WHERE variant_id = ?",
+    "postgresql": (
+        "SELECT location_id, quantity, reserved, "
+        "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') "
+        "FROM catalog_stock WHERE variant_id = %s"
+    ),
+}
 
 
 def _load(s: Session) -> Places:
@@ -161,10 +166,9 @@ def _places(s: Session, version: Version, *, reload: bool = False) -> Places:
 
 
 def _iso_utc(text: str) -> str:
-    """The stored time as ``datetime.isoformat()`` of it in UTC: SQLite keeps naive UTC text,
-    PostgreSQL writes the session's zone (``+00`` or any other)."""
-    t = dt.datetime.fromisoformat(text)
-    return (t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)).isoformat()
+    """Naive UTC text (see ``_STOCK``) as ``datetime.isoformat()`` writes the aware time: what the ORM's
+    ``updated_at.isoformat()`` gave (no fraction when there are no microseconds)."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).isoformat()
 
 
 def lookup(
@@ -186,7 +190,7 @@ def lookup(
     conn = s.connection()
     cur = conn.connection.cursor()
     try:
-        cur.execute(_STOCK.format(mark="?" if conn.dialect.paramstyle == "qmark" else "%s"), (variant_id,))
+        cur.execute(_STOCK[conn.dialect.name], (variant_id,))
         rows = cur.fetchall()
     finally:
         cur.close()
