@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -291,7 +292,12 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="amity-bench-stock-"))
     backends: list[tuple[str, str, Callable[[], None]]] = []
     if not args.only_pg:
-        backends.append(("sqlite", f"sqlite:///{home / 'amity.db'}", lambda: None))
+
+        def drop_sqlite() -> None:  # a few GB at full size: not left behind in /tmp
+            for f in home.glob("amity.db*"):
+                f.unlink()
+
+        backends.append(("sqlite", f"sqlite:///{home / 'amity.db'}", drop_sqlite))
     if args.pg:
         base = make_url(args.pg)
         dbname = f"amity_bench_{uuid.uuid4().hex[:8]}"
@@ -311,6 +317,7 @@ def main() -> int:
             out = run_backend(name, url, home / name, args)
         finally:
             cleanup()
+            shutil.rmtree(home / name, ignore_errors=True)
         print(
             f"\n{name}: {args.locations} locations x {args.variants:,} variants = {out['rows']:,} stock rows"
         )
@@ -329,6 +336,7 @@ def main() -> int:
             print(
                 f"{label:42} {p50:8.2f} {p99:8.2f} {statistics.fmean(times):8.2f} {cpu:8.2f} {p50 / base_p50:10.1f}{'  over target' if over else ''}"
             )
+    home.rmdir()
     print(
         f"\ntarget: p99 <= {TARGET_P99_MS:.0f} ms for GET /api/v1/inventory: {'NOT MET' if failed else 'met'}"
     )
