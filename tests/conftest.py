@@ -75,15 +75,26 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     _drop_pg(admin_url, name)
 
 
+def _tables_with_rows(db: Database) -> set[str]:
+    """The tables a test left rows in, in one round trip: most tests touch a handful of the ~60."""
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in Base.metadata.sorted_tables
+    )
+    with db.engine.connect() as c:
+        return {str(r[0]) for r in c.execute(text(probe))}
+
+
 def reset(db: Database) -> None:
-    """Empty every table and put back the built-in traits (faster than a new database per test)."""
+    """Empty every table and put back the built-in traits (faster than a new database per test).
+
+    Only tables holding rows are emptied, children before parents, with DELETE: TRUNCATE of all 60
+    tables cost ~0.8 s per test on PostgreSQL (it rewrites every table's files), which was most of the
+    suite's time on that backend; a DELETE of a few small tables is a few milliseconds."""
+    dirty = _tables_with_rows(db)
     with db.write_session() as s, s.begin():
-        if db.is_sqlite:
-            for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in dirty:
                 s.execute(delete(table))
-        else:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            s.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         now = utcnow()
         for t in BUILTIN_TRAITS:
             s.add(
