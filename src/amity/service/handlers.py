@@ -22,7 +22,7 @@ from amity.core.actions import SYSTEM, App, perform
 from amity.core.bus import DomainEvent
 from amity.service import breaches, cache
 from amity.service.cache import Setup
-from amity.service.routing import route_new_conversation
+from amity.service.routing import nothing_to_do, route_new_conversation
 from amity.service.sla import has_service_levels, now_of, refresh_service_levels
 
 log = logging.getLogger(__name__)
@@ -31,17 +31,35 @@ INSTALLED = "service.installed"
 SLA_INPUTS = frozenset({"status", "priority"})
 
 
-def refresh(app: App, conversation_id: str, setup: Setup | None = None, *, new: bool = False) -> None:
-    """``new``: the conversation was created in the commit at hand, so it has no clocks yet."""
-    setup = setup or cache.current(app)
-    if not setup.policies:
-        # No policy applies to anything: the refresh could only clear what an earlier policy left.
-        if new:
-            return
-        with app.db.read() as s:
-            if not has_service_levels(s, conversation_id):
-                return
+def refresh(app: App, conversation_id: str, setup: Setup | None = None) -> None:
     perform(app, SYSTEM, refresh_service_levels, conversation_id, now_of(app), setup)
+
+
+def _quiet(
+    app: App, setup: Setup, route: list[str], clocks: list[str], created: set[str]
+) -> tuple[set[str], set[str]]:
+    """The conversations of ``route`` / ``clocks`` that need no write transaction, asked in one read:
+    no rule matches and no team strategy is due; no policy exists and no earlier one left anything to
+    clear (nothing can be left on a conversation made in this very commit). A check that fails is
+    treated as work, so the action reports the problem as it always did."""
+    no_route: set[str] = set()
+    no_clocks: set[str] = set()
+    clocks_to_ask = [] if setup.policies else [c for c in clocks if c not in created]
+    if not setup.policies:
+        no_clocks = set(clocks) & created
+    if not route and not clocks_to_ask:
+        return no_route, no_clocks
+    with app.db.read() as s:
+        for cid in route:
+            try:
+                if nothing_to_do(s, cid, now_of(app), setup):
+                    no_route.add(cid)
+            except Exception:  # noqa: S112 -- the action below reports it
+                continue
+        for cid in clocks_to_ask:
+            if not has_service_levels(s, cid):
+                no_clocks.add(cid)
+    return no_route, no_clocks
 
 
 def work_of(events: list[DomainEvent]) -> tuple[list[str], list[str]]:
@@ -68,16 +86,20 @@ def on_commit(app: App, events: list[DomainEvent]) -> None:
     if not route and not clocks:
         return
     setup = cache.current(app)
-    created = set(route)
+    no_route, no_clocks = _quiet(app, setup, route, clocks, set(route))
     for conversation_id in route:
+        if conversation_id in no_route:
+            continue
         try:
-            route_new_conversation(app, conversation_id, now_of(app), setup)
+            route_new_conversation(app, conversation_id, now_of(app), setup, checked=True)
         except Exception:
             # Service levels apply whether or not routing worked (a broken rule must not hide the SLA).
             log.exception("routing failed", extra={"conversation_id": conversation_id})
     for conversation_id in clocks:
+        if conversation_id in no_clocks:
+            continue
         try:
-            refresh(app, conversation_id, setup, new=conversation_id in created)
+            refresh(app, conversation_id, setup)
         except Exception:
             log.exception("SLA refresh failed", extra={"conversation_id": conversation_id})
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session
 
 from amity.accounts.queries import assignable_user
 from amity.conversations.actions import update_conversation
@@ -151,31 +152,36 @@ _ROUTING_STATE = select(
 ).where(_CONVERSATIONS.c.id == bindparam("cid"))
 
 
-def nothing_to_do(app: App, conversation_id: str, now: dt.datetime, setup: Setup) -> bool:
+def nothing_to_do(session: Session, conversation_id: str, now: dt.datetime, setup: Setup) -> bool:
     """Whether :func:`route` would change nothing and record nothing: no rule matches and no team
     strategy is due. Asked in a read (one indexed read when there are no rules), so the usual case --
     an inbound conversation no rule is about -- opens no write transaction. Anything else is decided
     again inside the action, on what the transaction sees."""
-    with app.db.read() as s:
-        if not setup.rules:
-            row = s.execute(_ROUTING_STATE, {"cid": conversation_id}).first()
-            if row is None:
-                return False  # let the action say what is wrong
-            status, team_id, assignee_id = row
-        else:
-            facts = gather(s, conversation_id, setup.rule_reads)
-            status, team_id, assignee_id = facts.status, facts.team_id, facts.assignee_id
-            if status != "closed" and evaluate(setup.rules, facts, now, setup.hours).matched:
-                return False
+    if not setup.rules:
+        row = session.execute(_ROUTING_STATE, {"cid": conversation_id}).first()
+        if row is None:
+            return False  # let the action say what is wrong
+        status, team_id, assignee_id = row
+    else:
+        facts = gather(session, conversation_id, setup.rule_reads)
+        status, team_id, assignee_id = facts.status, facts.team_id, facts.assignee_id
+        if status != "closed" and evaluate(setup.rules, facts, now, setup.hours).matched:
+            return False
     return status == "closed" or team_id is None or assignee_id is not None
 
 
+QUIET: dict[str, Any] = {"matched": [], "applied": {}, "assignee_id": None, "macro_id": None}
+
+
 def route_new_conversation(
-    app: App, conversation_id: str, now: dt.datetime, setup: Setup | None = None
+    app: App, conversation_id: str, now: dt.datetime, setup: Setup | None = None, *, checked: bool = False
 ) -> dict[str, Any]:
+    """``checked``: the caller has already asked :func:`nothing_to_do` (and it said there is work)."""
     setup = setup or cache.current(app)
-    if nothing_to_do(app, conversation_id, now, setup):
-        return {"matched": [], "applied": {}, "assignee_id": None, "macro_id": None}
+    if not checked:
+        with app.db.read() as s:
+            if nothing_to_do(s, conversation_id, now, setup):
+                return dict(QUIET)
     outcome = perform(app, SYSTEM, route, conversation_id, now, setup)
     if outcome.get("macro_id"):
         try:
