@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from amity.config import get_settings
-from amity.core.actions import SYSTEM, ActionError, App, perform
+from amity.core.actions import SYSTEM, ActionError, Actor, App, perform
 
 cli = typer.Typer(help="Amity: connected customer service.", no_args_is_help=True, add_completion=False)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -19,11 +20,15 @@ token_cli = typer.Typer(help="API tokens for systems.", no_args_is_help=True)
 user_cli = typer.Typer(help="People who sign in.", no_args_is_help=True)
 trait_cli = typer.Typer(help="The declared trait schema.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The access log of customer views.", no_args_is_help=True)
+shop_cli = typer.Typer(
+    help="The business's shop: stores, products, stock, orders, loyalty.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(trait_cli, name="trait")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(shop_cli, name="shop")
 console = Console()
 
 
@@ -265,6 +270,45 @@ def audit_verify() -> None:
         f"({verdict.rows} rows before it verified)"
     )
     raise typer.Exit(1)
+
+
+@shop_cli.command("import")
+def shop_import(
+    folder: Annotated[Path, typer.Argument(help="A reference-shop export: one <kind>.jsonl file per kind")],
+    only: Annotated[
+        list[str] | None, typer.Option(help="Load only this kind (repeat), e.g. --only inventory")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Load a shop's export (docs/commerce.md). Safe to run again: what is there is left as it is.
+    Exits 1 if any record was refused (each is named with its file, line and field)."""
+    import orjson
+
+    from amity.commerce.reference_shop import ReferenceShop
+    from amity.commerce.shop_sync import KINDS, sync
+
+    unknown = sorted(set(only or ()) - set(KINDS))
+    if unknown:
+        console.print(
+            f"[red]error (only):[/red] unknown kind {', '.join(unknown)}; one of {', '.join(KINDS)}"
+        )
+        raise typer.Exit(2)
+    try:
+        shop = ReferenceShop(folder)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error (folder):[/red] {exc}")
+        raise typer.Exit(2) from None
+    actor = Actor(kind="system", id="shop-import", role="integration", name=shop.name)
+    report = sync(_app(), actor, shop, only or shop.kinds())
+    if as_json:
+        print(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        for kind, r in report.kinds.items():
+            console.print(f"{kind:20} {r.accepted:7} loaded {r.unchanged:7} unchanged {r.rejected:7} refused")
+            for p in r.problems[:20]:
+                console.print(f"  [red]{p['where']}[/red] {p['field']}: {p['message']}")
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @trait_cli.command("declare")
