@@ -51,8 +51,9 @@ def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPol
         outcomes.append(outcome)
     resolver.finish()
     # A later event of the batch may have merged an earlier one's customer: report where each landed.
+    redirect = resolver.redirect
     for o in outcomes:
-        if o.customer_id:
+        if o.customer_id in redirect:
             o.customer_id = resolver.root(o.customer_id)
 
     counts = Counter(o.status for o in outcomes)
@@ -78,14 +79,19 @@ def ingest_events(ctx: ActionContext, items: list[Prepared], policy: IdentityPol
         )
         ctx.publish("customer.merged", merge_id=m.merge_id, survivor_id=m.survivor_id, merged_id=m.merged_id)
     accepted = [(p, o) for p, o in zip(items, outcomes, strict=True) if o.status == "accepted"]
-    for event_type, handle in EVENT_HANDLERS.items():
-        mine = [(p, event_ids[p.index], o.customer_id or "") for p, o in accepted if p.type == event_type]
-        if mine:
-            handle(ctx, mine)
+    if EVENT_HANDLERS:
+        # One pass groups the few events other capabilities handle (customer ids are roots by now).
+        handled: dict[str, list[tuple[Prepared, str, str]]] = {}
+        for p, o in accepted:
+            if p.type in EVENT_HANDLERS:
+                handled.setdefault(p.type, []).append((p, event_ids[p.index], o.customer_id or ""))
+        for event_type, handle in EVENT_HANDLERS.items():
+            if event_type in handled:
+                handle(ctx, handled[event_type])
     if accepted:
         ctx.publish(
             "events.ingested",
-            events=[{"type": p.type, "customer_id": resolver.root(o.customer_id or "")} for p, o in accepted],
+            events=[{"type": p.type, "customer_id": o.customer_id or ""} for p, o in accepted],
         )
     return outcomes
 

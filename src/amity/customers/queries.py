@@ -16,10 +16,36 @@ from amity.customers.identities import IdentifierError, IdentityPolicy, check_ty
 from amity.customers.models import Customer, Event, Identity, Merge, TraitDefinition, TraitHistory
 from amity.customers.traits import TraitSpec
 
+_SPEC_COLUMNS = (
+    TraitDefinition.name,
+    TraitDefinition.type,
+    TraitDefinition.pii,
+    TraitDefinition.purpose,
+    TraitDefinition.retention_days,
+    TraitDefinition.description,
+    TraitDefinition.enum_values,
+    TraitDefinition.builtin,
+)
+
 
 def trait_schema(session: Session) -> dict[str, TraitSpec]:
-    rows = session.scalars(select(TraitDefinition))
-    return {r.name: spec_of(r) for r in rows}
+    # Plain columns, not ORM objects: every ingest batch reads the schema, and building and
+    # identity-mapping the objects cost more than the query.
+    return {
+        name: TraitSpec(
+            name=name,
+            type=type_,
+            pii=pii,
+            purpose=purpose,
+            retention_days=retention,
+            description=description,
+            enum_values=tuple(enum_values) if enum_values else None,
+            builtin=builtin,
+        )
+        for name, type_, pii, purpose, retention, description, enum_values, builtin in session.execute(
+            select(*_SPEC_COLUMNS)
+        )
+    }
 
 
 def spec_of(r: TraitDefinition) -> TraitSpec:

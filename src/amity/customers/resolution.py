@@ -338,7 +338,8 @@ class BatchResolver:
             if rows:
                 if redirect:
                     for row in rows:
-                        row[at] = self.root(row[at])
+                        if row[at] in redirect:  # most rows belong to no merged-away profile
+                            row[at] = self.root(row[at])
                 fast_insert_rows(self.s, model, cols, rows)
                 rows.clear()
 
