@@ -117,7 +117,12 @@ def test_a_refund_over_the_limit_waits_for_approval_and_runs_when_approved(
     _decide(client, desk, asked["approval_id"])
     assert _refunds(app) == [(8900, asked["approval_id"])]
     assert [p["amount_minor"] for t, p in events(app, desk["customer"], "refund.")] == [8900]
-    assert any("Refund of 89.00 EUR issued" in n for n in _notes(client, tokens, desk["conversation"]))
+    notes = _notes(client, tokens, desk["conversation"])
+    assert any("Refund of 89.00 EUR issued" in n for n in notes)
+    # One decision note, saying it was done: nobody is told to refund by hand what was refunded.
+    decided = [n for n in notes if "approved by" in n]
+    assert len(decided) == 1 and "Carried out automatically (commerce)" in decided[0]
+    assert not any("manually" in n for n in notes)
     # Without a conversation there is nobody to ask: refused, naming what is missing.
     alone = client.post(
         f"{A}/refund", json={**body, "conversation_id": None, "amount_minor": 1}, headers=desk["alex"]

@@ -3,12 +3,11 @@
 An over-limit action asked for approval with itself as the payload (``{"commerce": action, "body":
 {...}}``). When it is approved:
 
-- goodwill, credit, shipping upgrades and replacement orders run as the service capability's
-  registered executors, inside the decision's transaction (a failure is a savepoint rolled back, and
-  the decision's note says what must be done by hand);
-- refunds run from the bus, on ``approval.decided``, in a transaction of their own. The ``refund``
-  kind is also asked for by hand from the conversation page without any order behind it, which the
-  service capability treats as manual work, so commerce takes only the refunds it asked for itself.
+goodwill, credit, shipping upgrades, replacement orders and refunds run as the service capability's
+registered executors, inside the decision's transaction (a failure is a savepoint rolled back, and the
+decision's note says what must be done by hand), so the one decision note says what happened. The
+executors take only the requests commerce made itself (their payload names the action): a ``refund``
+asked for by hand from the conversation page, with no order behind it, stays manual work.
 """
 
 from __future__ import annotations
@@ -18,16 +17,11 @@ from typing import Any
 
 from amity.commerce import agent
 from amity.commerce.schemas import CreateOrderAct, GoodwillAct, RefundAct, UpgradeShippingAct
-from amity.conversations.actions import add_message
-from amity.core.actions import ActionContext, ActionError, Actor, App, perform
-from amity.core.bus import DomainEvent
-from amity.service import queries as service_queries
+from amity.core.actions import ActionContext, ActionError, App
 from amity.service.approvals import ApprovalRequest, register_executor
-from amity.service.notices import money
 
 log = logging.getLogger(__name__)
 
-COMMERCE = Actor(kind="system", id="commerce", role="admin", name="Commerce")
 
 
 def _run(
@@ -58,33 +52,12 @@ def _executor(app: App) -> Any:
     return execute
 
 
-def on_decided(app: App, event: DomainEvent) -> None:
-    if event.data.get("decision") != "approved" or event.data.get("kind") != "refund":
-        return
-    with app.db.read() as s:
-        approval = service_queries.get_approval(s, str(event.data["approval_id"]))
-    if approval["payload"].get("commerce") != "refund":
-        return  # a refund asked for by hand: the approver's note already says it is manual work
-    try:
-        perform(app, COMMERCE, _run, app, "refund", approval["payload"], approval["id"])
-    except ActionError as exc:
-        why = exc.message
-        log.warning("approved refund %s could not be carried out: %s", approval["id"], why)
-        what = money(approval["amount_minor"], approval["currency"])
-        perform(
-            app,
-            COMMERCE,
-            lambda ctx: add_message(
-                ctx,
-                approval["conversation_id"],
-                text=f"The approved refund of {what} could not be carried out ({why}); please do it by hand.",
-                note=True,
-            ),
-        )
+def _ours(payload: dict[str, Any]) -> bool:
+    """Requests commerce made itself name their action; a refund asked for by hand names none."""
+    return isinstance(payload.get("commerce"), str)
 
 
 def install(app: App) -> None:
     ex = _executor(app)
-    for kind in ("goodwill", "credit", "shipping", "replacement"):
-        register_executor(kind, ex)
-    app.bus.subscribe("approval.decided", lambda event: on_decided(app, event))
+    for kind in ("goodwill", "credit", "shipping", "replacement", "refund"):
+        register_executor(kind, ex, applies=_ours, owner="commerce")

@@ -49,22 +49,38 @@ class ApprovalRequest:
 
 
 Executor = Callable[[ActionContext, ApprovalRequest], dict[str, Any] | None]
-_EXECUTORS: dict[str, Executor] = {}
+Applies = Callable[[dict[str, Any]], bool]
+# kind -> owner -> (executor, which payloads it takes; None: every one), first registered first asked.
+# Several capabilities may carry out one kind: commerce refunds the requests it made itself (their
+# payload names the order), while a refund asked for by hand stays someone else's (or manual) work.
+_EXECUTORS: dict[str, dict[str, tuple[Executor, Applies | None]]] = {}
 
 
-def register_executor(kind: str, fn: Executor) -> None:
-    """Carry out approved requests of ``kind`` (in the decision's transaction, within a savepoint)."""
+def register_executor(
+    kind: str, fn: Executor, *, applies: Applies | None = None, owner: str | None = None
+) -> None:
+    """Carry out approved requests of ``kind`` whose payload ``applies`` accepts (in the decision's
+    transaction, within a savepoint). Registering again under the same ``owner`` (default: the
+    function's qualified name) replaces the earlier one."""
     if kind not in APPROVAL_KINDS:
         raise ValueError(f"unknown approval kind {kind!r}; one of {', '.join(APPROVAL_KINDS)}")
-    _EXECUTORS[kind] = fn
+    key = owner or str(getattr(fn, "__qualname__", repr(fn)))
+    _EXECUTORS.setdefault(kind, {})[key] = (fn, applies)
 
 
-def unregister_executor(kind: str) -> None:
-    _EXECUTORS.pop(kind, None)
+def unregister_executor(kind: str, owner: str | None = None) -> None:
+    """Forget ``owner``'s executor of ``kind``, or every executor of it."""
+    if owner is None:
+        _EXECUTORS.pop(kind, None)
+    else:
+        _EXECUTORS.get(kind, {}).pop(owner, None)
 
 
-def executor_for(kind: str) -> Executor | None:
-    return _EXECUTORS.get(kind)
+def executor_for(kind: str, payload: dict[str, Any] | None = None) -> Executor | None:
+    for fn, applies in _EXECUTORS.get(kind, {}).values():
+        if applies is None or applies(payload or {}):
+            return fn
+    return None
 
 
 def tier_of(ctx: ActionContext, actor: Actor) -> Tier | None:
@@ -252,7 +268,7 @@ def _decide(
 
 
 def _execute(ctx: ActionContext, row: Approval) -> dict[str, Any]:
-    fn = executor_for(row.kind)
+    fn = executor_for(row.kind, dict(row.payload))
     if fn is None:
         ctx.audit("approval.manual", "approval", row.id, kind=row.kind)
         return {"status": "manual"}
