@@ -23,7 +23,6 @@ from amity.service.approvals import ApprovalRequest, register_executor
 log = logging.getLogger(__name__)
 
 
-
 def _run(
     ctx: ActionContext, app: App, action: str, payload: dict[str, Any], approval_id: str
 ) -> dict[str, Any]:
