@@ -15,9 +15,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from amity.accounts.models import User
@@ -50,41 +50,80 @@ class Facts:
     awaiting_reply_since: dt.datetime | None = None
 
 
-# What a condition reads beyond the conversation row itself; ``reads`` names the ones to gather.
+# What a condition reads beyond the conversation row itself; ``reads`` names the ones to gather (the
+# channel's type comes with the conversation's own read, so READS_CHANNEL costs nothing).
 READS_CHANNEL, READS_TRAITS, READS_WORDS = "channel_types", "customer_traits", "keywords"
 READS_INBOUND = "has_inbound"  # whether the customer wrote at all (known for free when words are read)
 EVERYTHING = frozenset({READS_CHANNEL, READS_TRAITS, READS_WORDS, READS_INBOUND})
 
 
-def gather(session: Session, conversation_id: str, reads: Collection[str] = EVERYTHING) -> Facts:
-    """The facts about one conversation. ``reads``: which of the channel type, the customer's traits,
-    the customer's words and whether they wrote at all to load (each is a query); what is not asked
-    for is left empty (``has_inbound`` False), so pass only what the conditions at hand look at
-    (``Setup.policy_reads`` / ``rule_reads``)."""
-    conv = session.get(Conversation, conversation_id)
-    if conv is None:
+_CONV = cast(Table, Conversation.__table__)
+_CHANNELS = cast(Table, Channel.__table__)
+# One read for everything rules and policies look at on the conversation itself, its channel's type
+# and its service levels (the SLA refresh compares them before writing).
+_CONVERSATION = (
+    select(
+        _CONV.c.id,
+        _CONV.c.customer_id,
+        _CONV.c.status,
+        _CONV.c.priority,
+        _CONV.c.subject,
+        _CONV.c.team_id,
+        _CONV.c.assignee_id,
+        _CONV.c.brand_id,
+        _CONV.c.tags,
+        _CONV.c.first_response_at,
+        _CONV.c.awaiting_reply_since,
+        _CONV.c.merged_into_id,
+        _CONV.c.sla_policy_id,
+        _CONV.c.first_response_due_at,
+        _CONV.c.next_response_due_at,
+        _CONV.c.resolution_due_at,
+        _CHANNELS.c.type.label("channel_type"),
+    )
+    .select_from(_CONV.outerjoin(_CHANNELS, _CHANNELS.c.id == _CONV.c.last_channel_id))
+    .where(_CONV.c.id == bindparam("cid"))
+)
+
+
+_MESSAGES = cast(Table, Message.__table__)
+_CUSTOMER_WROTE = (
+    (_MESSAGES.c.conversation_id == bindparam("cid"))
+    & (_MESSAGES.c.direction == "in")
+    & _MESSAGES.c.is_note.is_(False)
+)
+_WORDS = (
+    select(_MESSAGES.c.text)
+    .where(_CUSTOMER_WROTE)
+    .order_by(_MESSAGES.c.created_at, _MESSAGES.c.id)
+    .limit(TEXT_MESSAGES)
+)
+_INBOUND = select(_MESSAGES.c.id).where(_CUSTOMER_WROTE).limit(1)
+
+
+def conversation_row(session: Session, conversation_id: str) -> Row[Any]:
+    """The conversation's columns that rules and policies read, with its last channel's type."""
+    row = session.execute(_CONVERSATION, {"cid": conversation_id}).first()
+    if row is None:
         raise NotFound(f"no conversation {conversation_id}", field="conversation_id")
-    return facts_of(session, conv, reads)
+    return cast("Row[Any]", row)
 
 
-def facts_of(session: Session, conv: Conversation, reads: Collection[str] = EVERYTHING) -> Facts:
-    """``gather`` for a conversation row already loaded (the SLA refresh has it in hand)."""
-    channel_type = None
-    if conv.last_channel_id and READS_CHANNEL in reads:
-        channel_type = session.scalar(select(Channel.type).where(Channel.id == conv.last_channel_id))
+def gather(session: Session, conversation_id: str, reads: Collection[str] = EVERYTHING) -> Facts:
+    """The facts about one conversation. ``reads``: which of the customer's traits, the customer's
+    words and whether they wrote at all to load (each is a query); what is not asked for is left
+    empty (``has_inbound`` False), so pass only what the conditions at hand look at
+    (``Setup.policy_reads`` / ``rule_reads``). The conversation and its channel's type are one read."""
+    return facts_of(session, conversation_row(session, conversation_id), reads)
+
+
+def facts_of(session: Session, conv: Row[Any], reads: Collection[str] = EVERYTHING) -> Facts:
+    """``gather`` for a row of :func:`conversation_row` already in hand (the SLA refresh has it)."""
+    channel_type = conv.channel_type
     words: list[str] = []
     if READS_WORDS in reads:
         # The customer's first messages are what rules read; a long conversation need not be loaded whole.
-        words = list(
-            session.scalars(
-                select(Message.text)
-                .where(
-                    Message.conversation_id == conv.id, Message.direction == "in", Message.is_note.is_(False)
-                )
-                .order_by(Message.created_at, Message.id)
-                .limit(TEXT_MESSAGES)
-            )
-        )
+        words = list(session.scalars(_WORDS, {"cid": conv.id}))
     return Facts(
         conversation_id=conv.id,
         customer_id=conv.customer_id,
@@ -108,18 +147,7 @@ def facts_of(session: Session, conv: Conversation, reads: Collection[str] = EVER
 
 def has_inbound(session: Session, conversation_id: str) -> bool:
     """Whether the customer wrote in this conversation (an agent may have opened it with no word yet)."""
-    return (
-        session.scalar(
-            select(Message.id)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.direction == "in",
-                Message.is_note.is_(False),
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return session.scalar(_INBOUND, {"cid": conversation_id}) is not None
 
 
 def display_name(session: Session, actor: Actor) -> str:

@@ -23,14 +23,14 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from amity.conversations.actions import get_conversation, set_service_levels
+from amity.conversations.actions import set_service_levels
 from amity.conversations.models import Conversation
 from amity.core.actions import ActionContext, App
 from amity.db import utcnow
 from amity.service import cache
 from amity.service.cache import PolicyView, Setup
 from amity.service.calendars import BusinessHours
-from amity.service.facts import Facts, facts_of, matches
+from amity.service.facts import Facts, conversation_row, facts_of, matches
 from amity.service.models import SLA_TARGETS, SlaClock, SlaPolicy
 
 CLOCK = "service.clock"
@@ -179,7 +179,7 @@ def refresh_service_levels(
     s = ctx.session
     if setup is None:
         setup = cache.load(s)
-    conv = get_conversation(ctx, conversation_id)
+    conv = conversation_row(s, conversation_id)  # the ORM row only if something is to be recorded
     rows = {r.target: r for r in s.execute(_SELECT_CLOCKS, {"cid": conversation_id})}
     policy = None
     facts = None
