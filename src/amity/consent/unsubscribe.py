@@ -21,7 +21,7 @@ from starlette.responses import Response
 from amity.consent import actions, queries, state
 from amity.consent.links import read_token
 from amity.core.actions import SYSTEM, ActionError, App, perform
-from amity.web.auth import get_app
+from amity.web.auth import app_of
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     from amity.web.ui_base import render
     from amity.web.ui_public import site
 
-    here = site(request, get_app(request))
+    here = site(request, app_of(request))
     version = hashlib.sha256(repr(sorted(here.look.colours.items())).encode()).hexdigest()[:12]
     resp = render(
         request, template, status, look=here.look, chat_channel_id=None, css_v=version, nav="", **context
@@ -79,7 +79,7 @@ def _invalid(request: Request) -> Response:
 
 @router.get("/unsubscribe/{token}")
 async def unsubscribe_page(token: str, request: Request) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     if read_token(app, token) is None:
         return await run_in_threadpool(_invalid, request)
     return await run_in_threadpool(
@@ -90,7 +90,7 @@ async def unsubscribe_page(token: str, request: Request) -> Response:
 @router.post("/unsubscribe/{token}")
 async def unsubscribe_post(token: str, request: Request) -> Response:
     """The one-click POST (body ``List-Unsubscribe=One-Click``) and the confirm page's button alike."""
-    app = get_app(request)
+    app = app_of(request)
     claim = read_token(app, token)
     if claim is None:
         return await run_in_threadpool(_invalid, request)

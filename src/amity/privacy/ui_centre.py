@@ -20,7 +20,7 @@ from amity.db import utcnow
 from amity.privacy import links, queries, requests
 from amity.privacy.schemas import RequestIn
 from amity.privacy.wiring import jobs_of
-from amity.web.auth import get_app
+from amity.web.auth import app_of
 from amity.web.ui_base import SECURITY_HEADERS, make_token, redirect, token_ok
 from amity.web.ui_public import _page as public_page
 
@@ -56,7 +56,7 @@ def ask_for_link(
     kind: Annotated[str, Form(max_length=10)] = "email",
     value: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     can = links.available(app)
     if kind not in links.KINDS:
         kind = "email"
@@ -92,7 +92,7 @@ def ask_for_link(
 
 @router.get("/privacy/open")
 def open_link(request: Request, token: Annotated[str, Query(max_length=2000)] = "") -> Response:
-    app = get_app(request)
+    app = app_of(request)
     got = links.read_token(app, token, links.LINK_SALT, links.LINK_MAX_AGE)
     if not isinstance(got, links.Opened):
         return _bad_link(request, got)
@@ -137,7 +137,7 @@ def _centre(request: Request, app: App, opened: links.Opened, notice: str | None
 
 @router.get("/privacy/me")
 def centre(request: Request, done: Annotated[str, Query(max_length=20)] = "") -> Response:
-    app = get_app(request)
+    app = app_of(request)
     opened = _opened(request, app)
     if opened is None:
         return _bad_link(request, "expired")
@@ -149,7 +149,7 @@ def centre(request: Request, done: Annotated[str, Query(max_length=20)] = "") ->
 
 
 def _checked(request: Request, csrf: str) -> tuple[App, links.Opened] | Response:
-    app = get_app(request)
+    app = app_of(request)
     opened = _opened(request, app)
     if opened is None:
         return _bad_link(request, "expired")
@@ -242,7 +242,7 @@ def ask_for_erasure(
 
 @router.get("/privacy/me/requests/{request_id}/download")
 def download(request: Request, request_id: str) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     opened = _opened(request, app)
     if opened is None:
         return _bad_link(request, "expired")
@@ -268,7 +268,7 @@ def download(request: Request, request_id: str) -> Response:
 @router.post("/privacy/me/signout")
 def sign_out(request: Request, csrf: Annotated[str, Form(max_length=500)] = "") -> Response:
     # Even signing out needs the page's token: a forged post must not end someone's session.
-    app = get_app(request)
+    app = app_of(request)
     if not token_ok(app, "privacy", request.cookies.get(COOKIE, ""), csrf, max_age=links.SESSION_MAX_AGE):
         return _bad_link(request, "invalid")
     resp = redirect("/privacy")

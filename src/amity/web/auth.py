@@ -9,7 +9,7 @@ An API token may carry scopes: a subset of its role's permissions. :func:`requir
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -26,9 +26,15 @@ SESSION_COOKIE = "amity_session"
 SESSION_MAX_AGE = 12 * 3600  # a working day and then some
 
 
-def get_app(request: Request) -> App:
+def app_of(request: Request) -> App:
     app: App = request.app.state.amity
     return app
+
+
+async def get_app(request: Request) -> App:
+    """The dependency form of :func:`app_of`. Async on purpose: a plain ``def`` dependency is run in
+    the thread pool, a hand-off per request (and a wait for a CPU under load) for a field lookup."""
+    return app_of(request)
 
 
 class SessionSigner(URLSafeTimedSerializer):
@@ -127,8 +133,9 @@ def may(request: Request, actor: Actor, perm: Perm) -> bool:
     return scopes is None or perm.value in scopes
 
 
-def require(perm: Perm) -> Callable[[Request, Actor], Actor]:
-    def dep(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+def require(perm: Perm) -> Callable[[Request, Actor], Awaitable[Actor]]:
+    # Async for the same reason as get_app: it only compares the role and scopes, no I/O.
+    async def dep(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if not allowed(actor.role, perm):
             raise ApiError(403, "forbidden", f"role '{actor.role}' may not {perm.value}")
         if not may(request, actor, perm):

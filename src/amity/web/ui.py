@@ -19,7 +19,7 @@ from amity.accounts import reset, signin
 from amity.accounts.models import User
 from amity.accounts.throttle import wait_text
 from amity.core.actions import ActionError, App, perform
-from amity.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, get_app, session_signer
+from amity.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, app_of, session_signer
 from amity.web.ui_account import router as account_router
 from amity.web.ui_admin_access_log import router as access_log_router
 from amity.web.ui_base import (
@@ -142,13 +142,13 @@ def _locked(request: Request, app: App, next_: str, email: str, seconds: int) ->
 
 @router.get("/")
 def index(request: Request) -> Response:
-    signed = session_actor(request, get_app(request)) is not None
+    signed = session_actor(request, app_of(request)) is not None
     return redirect("/inbox" if signed else "/login")
 
 
 @router.get("/login")
 def login_page(request: Request, next: str = "", notice: str = "") -> Response:
-    app = get_app(request)
+    app = app_of(request)
     if session_actor(request, app) is not None:
         return redirect(safe_next(next))
     return _login_form(request, app, 200, next, notice=NOTICES.get(notice))
@@ -162,7 +162,7 @@ def login_submit(
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     email = email.strip()
     if not _form_ok(request, app, csrf):
         return _login_form(request, app, 400, next, email, EXPIRED)
@@ -186,7 +186,7 @@ def login_code(
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not _form_ok(request, app, csrf):
         return _login_form(request, app, 400, next, "", EXPIRED)
@@ -241,14 +241,14 @@ def _ask_page(
 
 @router.get("/login/forgot")
 def forgot_page(request: Request) -> Response:
-    return _ask_page(request, get_app(request), 200)
+    return _ask_page(request, app_of(request), 200)
 
 
 @router.post("/login/forgot")
 def forgot_submit(
     request: Request, email: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     if not _form_ok(request, app, csrf):
         return _ask_page(request, app, 400, error="The form expired. Please try again.")
     email = email.strip()
@@ -279,7 +279,7 @@ def _set_page(
 
 @router.get("/login/reset")
 def reset_page(request: Request, token: str = "") -> Response:
-    app = get_app(request)
+    app = app_of(request)
     ok = False
     if 0 < len(token) <= 100:
         with app.db.read() as s:
@@ -297,7 +297,7 @@ def reset_submit(
     password2: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     token = token[:100]
     if not _form_ok(request, app, csrf):
         return _set_page(request, app, 400, token, "The form expired. Please try again.")

@@ -28,7 +28,7 @@ from amity.accounts.models import User
 from amity.accounts.queries import actor_for_user
 from amity.accounts.roles import Perm, allowed
 from amity.core.actions import Actor, App
-from amity.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, get_app, session_signer
+from amity.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, app_of, session_signer
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
@@ -193,7 +193,7 @@ def forbidden(page: Page, message: str) -> Response:
 
 
 def signed_in(request: Request, perm: Perm | None = None) -> Page | Response:
-    app = get_app(request)
+    app = app_of(request)
     actor = session_actor(request, app)
     if actor is None:
         return to_login(request)

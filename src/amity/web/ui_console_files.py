@@ -30,7 +30,7 @@ from starlette.responses import Response
 from amity.conversations.files import SAFE_INLINE, StoredFile, clean_filename, read, sniff, store
 from amity.conversations.models import Attachment
 from amity.core.actions import App
-from amity.web.auth import get_app
+from amity.web.auth import app_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,7 +112,7 @@ def get_file(
     token: Annotated[str, Path(max_length=200)],
     name: Annotated[str, Path(max_length=300)],
 ) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     try:
         sha = _signer(app).loads(token)
     except BadSignature:

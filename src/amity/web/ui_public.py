@@ -29,7 +29,7 @@ from amity.channels.queries import channels_of_type
 from amity.core.actions import App, NotFound
 from amity.service import queries as service
 from amity.service.models import Brand
-from amity.web.auth import get_app
+from amity.web.auth import app_of
 from amity.web.errors import error_body
 from amity.web.responses import Json
 from amity.web.ui_base import SECURITY_HEADERS, STATIC_DIR, render
@@ -162,7 +162,7 @@ async def widget_channel(channel_id: str, request: Request) -> Response:
     readable from any origin: the session door answers a site that is not allowed without CORS
     headers, which a browser reports to the widget as a bare network error, and this is where the
     widget learns the truth ("not allowed on this site") instead of retrying for ever."""
-    app: App = get_app(request)
+    app: App = app_of(request)
     origin = request.headers.get("origin")
     # Vary: the answer depends on the Origin (200 or 403), so caches must keep sites apart.
     cors = {"Access-Control-Allow-Origin": "*", "Vary": "Origin"}
@@ -188,7 +188,7 @@ async def widget_channel(channel_id: str, request: Request) -> Response:
 
 # ---- public pages --------------------------------------------------------------------------------
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    app = get_app(request)
+    app = app_of(request)
     here = site(request, app)
     colours = here.look.colours
     # The brand stylesheet's URL changes with the colours, so it may be cached for a day.
@@ -208,7 +208,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
 def brand_css(request: Request) -> Response:
     """The brand's colours as CSS variables: the pages' CSP allows no inline style, so they come from
     here. Every value is a checked hex colour, so nothing else can reach the stylesheet."""
-    look = site(request, get_app(request)).look
+    look = site(request, app_of(request)).look
     c = look.colours
     css = (
         ":root {\n"
