@@ -57,8 +57,11 @@ def _quiet(
             except Exception:  # noqa: S112 -- the action below reports it
                 continue
         for cid in clocks_to_ask:
-            if not has_service_levels(s, cid):
-                no_clocks.add(cid)
+            try:
+                if not has_service_levels(s, cid):
+                    no_clocks.add(cid)
+            except Exception:  # noqa: S112 -- a failed read (an aborted transaction) leaves it to the action
+                continue
     return no_route, no_clocks
 
 
