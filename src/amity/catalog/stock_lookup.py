@@ -243,8 +243,8 @@ def lookup(
     )
 
 
-def as_dict(found: Lookup) -> dict[str, Any]:
-    """The answer as JSON-ready dicts (``queries.stock_for``: the console, the agent actions)."""
+def _header(found: Lookup) -> dict[str, Any]:
+    """What the answer says before its locations (both forms below, in the same key order)."""
     return {
         "sku": found.sku,
         "variant_id": found.variant_id,
@@ -254,6 +254,13 @@ def as_dict(found: Lookup) -> dict[str, Any]:
         "colour": found.colour,
         "near": {"latitude": found.near[0], "longitude": found.near[1]} if found.near else None,
         "total_available": found.total_available,
+    }
+
+
+def as_dict(found: Lookup) -> dict[str, Any]:
+    """The answer as JSON-ready dicts (``queries.stock_for``: the console, the agent actions)."""
+    return {
+        **_header(found),
         "locations": [
             {
                 **e.place.fields,
@@ -287,14 +294,7 @@ def as_json(found: Lookup, origin: dict[str, Any] | None) -> bytes:
         append(e.place.head + _TAIL % (e.quantity, e.reserved, e.available, km, stamp))
     return dumps(
         {
-            "sku": found.sku,
-            "variant_id": found.variant_id,
-            "product_id": found.product_id,
-            "product_name": found.product_name,
-            "size": found.size,
-            "colour": found.colour,
-            "near": {"latitude": found.near[0], "longitude": found.near[1]} if found.near else None,
-            "total_available": found.total_available,
+            **_header(found),
             "locations": orjson.Fragment(b"[" + b",".join(items) + b"]"),
             "origin": origin,
         }
