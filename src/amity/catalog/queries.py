@@ -83,6 +83,27 @@ def variants_by_skus(s: Session, skus: Iterable[str]) -> dict[str, dict[str, Any
     return out
 
 
+def product_codes_taken(s: Session, codes: Iterable[str]) -> set[str]:
+    """Which of these product codes the catalogue already has (a shop's re-sent export)."""
+    wanted = list(dict.fromkeys(codes))
+    out: set[str] = set()
+    for i in range(0, len(wanted), SKU_CHUNK):
+        out.update(s.scalars(select(Product.code).where(Product.code.in_(wanted[i : i + SKU_CHUNK]))))
+    return out
+
+
+def location_ids_by_codes(s: Session, codes: Iterable[str]) -> dict[str, str]:
+    """A store's own code -> its location id: how a shop's stock file names its stores."""
+    wanted = list(dict.fromkeys(codes))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), SKU_CHUNK):
+        rows = s.execute(
+            select(Location.code, Location.id).where(Location.code.in_(wanted[i : i + SKU_CHUNK]))
+        )
+        out.update((str(code), lid) for code, lid in rows)
+    return out
+
+
 def variant_ids_by_skus(s: Session, skus: Iterable[str]) -> dict[str, str]:
     """SKU -> variant id, the lean form bulk stock loads need."""
     wanted = list(dict.fromkeys(skus))

@@ -25,7 +25,6 @@ from sqlalchemy import select
 
 from amity.catalog import actions as catalog
 from amity.catalog import queries as catalog_queries
-from amity.catalog.models import Location, Product
 from amity.catalog.schemas import LocationIn, ProductIn, StockIn
 from amity.commerce import loyalty, members, profile, shipments
 from amity.commerce.models import LoyaltyProgramme
@@ -188,7 +187,7 @@ def _locations(app: App, actor: Actor, records: Iterable[Record], report: KindRe
             else:
                 fresh[loc.code] = (rec, loc)
         with app.db.read() as s:
-            known = set(s.scalars(select(Location.code).where(Location.code.in_(list(fresh)))))
+            known = set(catalog_queries.location_ids_by_codes(s, fresh))
         report.unchanged += len(known & set(fresh))
         new = [(rec, loc) for code, (rec, loc) in fresh.items() if code not in known]
         items = [loc for _, loc in new]
@@ -202,7 +201,7 @@ def _products(app: App, actor: Actor, records: Iterable[Record], report: KindRep
         codes = {p.code for _, p in chunk if p.code}
         with app.db.read() as s:
             taken = set(catalog_queries.variant_ids_by_skus(s, skus))
-            known_codes = set(s.scalars(select(Product.code).where(Product.code.in_(list(codes)))))
+            known_codes = catalog_queries.product_codes_taken(s, codes)
         new: list[tuple[Record, ProductIn]] = []
         seen: set[str] = set()
         for rec, p in chunk:
@@ -223,10 +222,7 @@ def _products(app: App, actor: Actor, records: Iterable[Record], report: KindRep
 def _inventory(app: App, actor: Actor, records: Iterable[Record], report: KindReport) -> None:
     for chunk in _chunks(_validated(StockRecord, records, report)):
         with app.db.read() as s:
-            rows = s.execute(
-                select(Location.code, Location.id).where(Location.code.in_({r.location for _, r in chunk}))
-            )
-            ids = {str(code): str(lid) for code, lid in rows}
+            ids = catalog_queries.location_ids_by_codes(s, {r.location for _, r in chunk})
             variants = catalog_queries.variant_ids_by_skus(s, {r.sku for _, r in chunk})
         items: list[StockIn] = []
         kept: list[tuple[Record, Any]] = []
