@@ -138,15 +138,22 @@ def test_any_adapter_plugs_in_and_a_record_that_is_not_an_object_is_refused(app:
         def records(self, kind: str) -> list[Record]:
             return {
                 "locations": [Record("pos:store/1", {"code": "st-1", "name": "High Street"})],
-                "products": [Record("pos:item/9", ["not", "an", "object"])],
+                "products": [
+                    Record("pos:item/9", ["not", "an", "object"]),
+                    Record("pos:item/10", {"code": "TEE", "name": "Tee", "variants": [{"sku": "TEE-S"}]}),
+                    Record("pos:item/11", {"code": "TEE", "name": "Tee 2", "variants": [{"sku": "TEE-M"}]}),
+                ],
             }.get(kind, [])
 
     out = sync(app, SYSTEM, Pos()).as_dict()
     assert out["adapter"] == "point of sale"
-    assert (out["kinds"]["locations"]["accepted"], out["kinds"]["products"]["problems"]) == (
-        1,
-        [{"where": "pos:item/9", "field": "record", "message": "must be a JSON object"}],
-    )
+    assert (out["kinds"]["locations"]["accepted"], out["kinds"]["products"]["accepted"]) == (1, 1)
+    # A code twice in one feed refuses the second alone; the first still goes in.
+    assert out["kinds"]["products"]["problems"] == [
+        {"where": "pos:item/9", "field": "record", "message": "must be a JSON object"},
+        {"where": "pos:item/11", "field": "code", "message": "product code TEE appears twice"},
+    ]
+    assert _count(app, Product) == 1
 
 
 def test_amity_shop_import_loads_a_folder_and_exits_1_when_a_line_was_refused(

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from amity.catalog import actions as catalog
 from amity.catalog import queries as catalog_queries
-from amity.catalog.schemas import LocationIn, ProductIn, StockIn
+from amity.catalog.schemas import LocationIn, ProductIn, Quantity, Sku, StockIn
 from amity.commerce import loyalty, members, profile, shipments
 from amity.commerce.models import LoyaltyProgramme
 from amity.commerce.orders import Draft, place
@@ -171,9 +171,9 @@ def _guarded(
 class StockRecord(Input):
     """A stock snapshot as a shop knows it: the store by its own code, not Amity's id."""
 
-    sku: str
-    location: str
-    quantity: int
+    sku: Sku
+    location: Sku  # the store's code, which has a SKU's shape
+    quantity: Quantity
 
 
 def _locations(app: App, actor: Actor, records: Iterable[Record], report: KindReport) -> None:
@@ -204,15 +204,19 @@ def _products(app: App, actor: Actor, records: Iterable[Record], report: KindRep
             known_codes = catalog_queries.product_codes_taken(s, codes)
         new: list[tuple[Record, ProductIn]] = []
         seen: set[str] = set()
+        seen_codes: set[str] = set()
         for rec, p in chunk:
             mine = {v.sku for v in p.variants}
             if (p.code and p.code in known_codes) or (mine and mine <= taken):
                 report.unchanged += 1  # products are loaded once; the shop's later changes are stock
+            elif p.code and p.code in seen_codes:
+                report.refuse(rec.where, "code", f"product code {p.code} appears twice")
             elif mine & (taken | seen):
                 sku = sorted(mine & (taken | seen))[0]
                 report.refuse(rec.where, "variants", f"SKU {sku} belongs to another product")
             else:
                 seen |= mine
+                seen_codes |= {p.code} if p.code else set()
                 new.append((rec, p))
         items = [p for _, p in new]
         if new and _guarded(report, new, app, actor, catalog.create_products, items, True):
@@ -232,11 +236,8 @@ def _inventory(app: App, actor: Actor, records: Iterable[Record], report: KindRe
             elif r.sku not in variants:
                 report.refuse(rec.where, "sku", f"unknown SKU {r.sku!r}: not in the catalogue")
             else:
-                try:
-                    items.append(StockIn(sku=r.sku, location_id=ids[r.location], quantity=r.quantity))
-                    kept.append((rec, r))
-                except ValidationError as exc:
-                    report.refuse(rec.where, "quantity", exc.errors()[0]["msg"])
+                items.append(StockIn(sku=r.sku, location_id=ids[r.location], quantity=r.quantity))
+                kept.append((rec, r))
         if items and _guarded(report, kept, app, actor, catalog.put_inventory, items):
             report.accepted += len(items)
 
