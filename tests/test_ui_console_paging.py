@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from amity.conversations.actions import update_conversation
+from amity.conversations.changes import update_conversation
 from amity.core.actions import SYSTEM, App, perform
 from tests.conftest import auth
 from tests.conversation_helpers import api_channel, write_in

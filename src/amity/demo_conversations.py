@@ -3,7 +3,7 @@
 The service desk is set up through the service and channel actions (tiers, two teams, an SLA policy
 around the clock, macros, the brand, and one channel of each kind: email, web chat, SMS, WhatsApp, a
 phone line and the in-store tablets' API channel). Then demo customers write in through the channels'
-own entry point (``channels.inbound.receive``, which calls ``conversations.actions.receive_message``),
+own entry point (``channels.inbound.receive``, which calls ``conversations.receiving.receive_message``),
 phone calls arrive as call events (``channels.voice.handle``), and the demo agent and supervisor
 answer, note, assign, tag, escalate and ask for approvals through the same actions the console uses.
 
@@ -36,6 +36,7 @@ from amity.channels.actions import create_channel
 from amity.channels.base import Address, Inbound, Sent
 from amity.channels.models import Channel
 from amity.conversations import actions as conv_actions
+from amity.conversations import changes as conv_changes
 from amity.conversations import delivery
 from amity.conversations.models import Delivery, Message
 from amity.core.actions import Actor, App, Conflict, perform
@@ -277,7 +278,7 @@ def _story(
         triage |= {"assignee_id": desk.agent.id, "team_id": desk.front_line}
     if topic == "defect" or n % 11 == 4:
         triage["priority"] = "high" if topic == "defect" else "urgent"
-    perform(app, desk.supervisor, conv_actions.update_conversation, cid, **triage)
+    perform(app, desk.supervisor, conv_changes.update_conversation, cid, **triage)
     if answer:
         _reply(app, desk.agent, cid, answer, status="pending" if not follow_up else None)
     if topic in ("stock", "sizing"):
@@ -322,7 +323,7 @@ def _story(
                 utcnow(),
             )
             _sent_already(app, desk.agent, cid)  # the approval's answer to the customer
-            perform(app, desk.agent, conv_actions.update_conversation, cid, status="solved")
+            perform(app, desk.agent, conv_changes.update_conversation, cid, status="solved")
     if topic == "order_status" and not answer:
         perform(
             app,
@@ -361,7 +362,7 @@ def _call(app: App, desk: Desk, seed: int, n: int, p: Person, transcript: str, s
     perform(
         app,
         desk.supervisor,
-        conv_actions.update_conversation,
+        conv_changes.update_conversation,
         cid,
         assignee_id=desk.supervisor.id,
         tags=["phone"],

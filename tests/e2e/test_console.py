@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from amity.channels.signing import sign
-from amity.conversations.actions import update_conversation
+from amity.conversations.changes import update_conversation
 from amity.conversations.models import Message
 from amity.core.actions import SYSTEM, perform
 from tests.e2e.conftest import SECRET, VOICE_SECRET, Live, sign_in

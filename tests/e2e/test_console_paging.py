@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from amity.conversations.actions import update_conversation
+from amity.conversations.changes import update_conversation
 from amity.core.actions import SYSTEM, perform
 from tests.e2e.conftest import Live, sign_in
 from tests.e2e.test_console import live_inbox, write_in

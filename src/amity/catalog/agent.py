@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from amity.catalog import queries, sizing
 from amity.catalog.models import Location
-from amity.conversations.actions import add_message, get_conversation
+from amity.conversations.actions import add_message
+from amity.conversations.changes import get_conversation
 from amity.core.actions import ActionContext, ActionError, Conflict
 from amity.customers.queries import customer_360, resolve_customer, timeline
 

@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from amity.catalog import queries
 from amity.catalog.actions import require_location
 from amity.catalog.models import Location, Reservation, Stock, Variant
-from amity.conversations.actions import add_message, get_conversation
+from amity.conversations.actions import add_message
+from amity.conversations.changes import get_conversation
 from amity.core.actions import ActionContext, ActionError, Conflict, NotFound
 from amity.customers.queries import resolve_customer
 from amity.db import utcnow

@@ -14,7 +14,7 @@ from typing import Any
 
 from amity.channels.base import Inbound
 from amity.channels.models import Channel
-from amity.conversations import actions as conversations
+from amity.conversations import receiving
 from amity.conversations.files import StoredFile, store
 from amity.core.actions import Actor, App, Conflict, Invalid, NotFound, perform
 from amity.customers import service as customers
@@ -106,7 +106,7 @@ def receive(
     *,
     expect: tuple[str, ...] | None = None,
     channel: Channel | None = None,
-) -> conversations.Received:
+) -> receiving.Received:
     """``channel``: the row the adapter has just loaded (to check a signature), so it is not read
     twice on the hot path; otherwise it is loaded here."""
     if channel is None or channel.id != channel_id:
@@ -117,7 +117,7 @@ def receive(
     return perform(
         app,
         channel_actor(channel),
-        conversations.receive_message,
+        receiving.receive_message,
         channel,
         customer_id,
         inbound,

@@ -28,8 +28,7 @@ from amity.channels.base import Address, Inbound
 from amity.channels.inbound import channel_actor
 from amity.channels.models import Channel
 from amity.channels.registry import ChannelKind
-from amity.conversations import actions as conversations
-from amity.conversations import continuity
+from amity.conversations import continuity, receiving
 from amity.conversations.models import Conversation, Message
 from amity.conversations.queries import conversation_out
 from amity.core.actions import ActionContext, Actor, App, Invalid, NotFound, perform
@@ -350,7 +349,7 @@ def file_call(
     caller: str,
     transcript: str | None,
     window: dt.timedelta,
-) -> tuple[conversations.Received, dict[str, Any]]:
+) -> tuple[receiving.Received, dict[str, Any]]:
     """The finished call becomes one inbound message in the caller's conversation."""
     s = ctx.session
     facts = _facts(s, [channel.id], call_id)[channel.id]
@@ -372,7 +371,7 @@ def file_call(
         meta=meta,
         event_type="call.ended",
     )
-    got = conversations.receive_message(ctx, channel, customer_id, inbound, [], window, [])
+    got = receiving.receive_message(ctx, channel, customer_id, inbound, [], window, [])
     if not got.duplicate:
         call["message_id"] = got.message_id
         ctx.publish(

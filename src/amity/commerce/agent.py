@@ -40,6 +40,7 @@ from amity.commerce.schemas import (
 )
 from amity.commerce.timeline import Fact, record
 from amity.conversations import actions as conversations
+from amity.conversations import changes as conversation_changes
 from amity.core.actions import ActionContext, App, Conflict, Invalid, NotFound
 from amity.customers.queries import profile_ids, resolve_customer
 from amity.db import utcnow
@@ -60,7 +61,7 @@ def _note(ctx: ActionContext, conversation_id: str | None, text: str) -> None:
 def _check_conversation(ctx: ActionContext, conversation_id: str | None, customer_id: str) -> None:
     if not conversation_id:
         return
-    conv = conversations.get_conversation(ctx, conversation_id)
+    conv = conversation_changes.get_conversation(ctx, conversation_id)
     if resolve_customer(ctx.session, conv.customer_id) != resolve_customer(ctx.session, customer_id):
         raise Invalid("the conversation is with another customer", field="conversation_id")
 

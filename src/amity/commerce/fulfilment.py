@@ -17,6 +17,7 @@ from amity.commerce.orders import utc
 from amity.commerce.schemas import PaymentIn, RefundIn, ReturnIn, ReturnPatch, ShipmentIn, ShipmentPatch
 from amity.commerce.timeline import Fact, record
 from amity.conversations import actions as conversations
+from amity.conversations import changes
 from amity.core.actions import ActionContext, App, Conflict, Invalid, NotFound
 from amity.db import utcnow
 from amity.ids import new_id
@@ -217,15 +218,15 @@ def _order_follows(ctx: ActionContext, order: Order, status: str) -> None:
 def _solve_conversation(ctx: ActionContext, order: Order) -> None:
     if not order.conversation_id:
         return
-    conv = conversations.get_conversation(ctx, order.conversation_id)
+    conv = changes.get_conversation(ctx, order.conversation_id)
     if conv.merged_into_id:
-        conv = conversations.get_conversation(ctx, conv.merged_into_id)
+        conv = changes.get_conversation(ctx, conv.merged_into_id)
     if conv.status not in ("open", "pending", "on_hold"):
         return
     conversations.add_message(
         ctx, conv.id, text=f"Order {order.external_id or order.id} was delivered: solved.", note=True
     )
-    conversations.update_conversation(ctx, conv.id, status="solved")
+    changes.update_conversation(ctx, conv.id, status="solved")
     ctx.audit("order.solved_conversation", "order", order.id, conversation_id=conv.id)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from amity.commerce.loyalty import benefits_of
 from amity.commerce.models import LoyaltyTier
 from amity.conversations import actions as conversations
+from amity.conversations import changes
 from amity.core.actions import SYSTEM, ActionContext, App, perform
 from amity.core.bus import DomainEvent
 
@@ -51,13 +52,13 @@ def forget(app: App) -> None:
 def prioritise(ctx: ActionContext, conversation_id: str) -> str | None:
     """Raise the conversation to high priority if its customer's membership grants it; the granting
     programme and tier, or None."""
-    conv = conversations.get_conversation(ctx, conversation_id)
+    conv = changes.get_conversation(ctx, conversation_id)
     if conv.priority not in BELOW or conv.merged_into_id or conv.status == "closed":
         return None
     grant = benefits_of(ctx.session, conv.customer_id).get(BENEFIT)
     if grant is None:
         return None
-    conversations.update_conversation(ctx, conv.id, priority=RAISE_TO)
+    changes.update_conversation(ctx, conv.id, priority=RAISE_TO)
     conversations.add_message(
         ctx, conv.id, text=f"{grant} member: priority routing (priority raised to {RAISE_TO}).", note=True
     )

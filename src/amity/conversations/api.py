@@ -11,6 +11,7 @@ from starlette.responses import Response, StreamingResponse
 
 from amity.accounts.roles import Perm
 from amity.conversations import actions, queries
+from amity.conversations import changes as conversation_changes
 from amity.conversations.files import SAFE_INLINE, StoredFile, read, store
 from amity.conversations.models import Attachment
 from amity.conversations.schemas import (
@@ -128,7 +129,7 @@ def get_conversation(conversation_id: str, app: AppDep, _: Reader) -> Json:
 @router.patch("/conversations/{conversation_id}", summary="Status, priority, assignee, team, tags, fields")
 def patch_conversation(conversation_id: str, body: ConversationPatch, app: AppDep, actor: Writer) -> Json:
     changes = body.model_dump(exclude_unset=True)
-    perform(app, actor, actions.update_conversation, conversation_id, **changes)
+    perform(app, actor, conversation_changes.update_conversation, conversation_id, **changes)
     with app.db.read() as s:
         return Json(queries.get_conversation(s, conversation_id))
 
@@ -157,7 +158,7 @@ def post_message(conversation_id: str, body: MessageIn, app: AppDep, actor: Writ
 
 @router.post("/conversations/{conversation_id}/merge", summary="Fold another conversation into this one")
 def post_merge(conversation_id: str, body: MergeConversationsIn, app: AppDep, actor: Merger) -> Json:
-    perform(app, actor, actions.merge_conversations, conversation_id, body.other_id)
+    perform(app, actor, conversation_changes.merge_conversations, conversation_id, body.other_id)
     with app.db.read() as s:
         return Json(queries.get_conversation(s, conversation_id))
 
@@ -166,7 +167,7 @@ def post_merge(conversation_id: str, body: MergeConversationsIn, app: AppDep, ac
     "/messages/{message_id}/move", summary="Move a message to another conversation of the same customer"
 )
 def post_move(message_id: str, body: MoveIn, app: AppDep, actor: Merger) -> Json:
-    perform(app, actor, actions.move_message, message_id, body.conversation_id)
+    perform(app, actor, conversation_changes.move_message, message_id, body.conversation_id)
     with app.db.read() as s:
         return Json(queries.get_conversation(s, body.conversation_id))
 

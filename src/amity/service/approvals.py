@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from amity.accounts.roles import Perm, allowed
-from amity.conversations.actions import add_message, get_conversation
+from amity.conversations.actions import add_message
+from amity.conversations.changes import get_conversation
 from amity.core.actions import ActionContext, ActionError, Actor, Conflict, Invalid, NotFound
 from amity.customers.queries import resolve_customer
 from amity.ids import new_id

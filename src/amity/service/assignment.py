@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from amity.accounts.models import User
-from amity.conversations.actions import update_conversation
+from amity.conversations.changes import update_conversation
 from amity.conversations.models import Conversation
 from amity.core.actions import ActionContext
 from amity.service.models import AgentProfile, Team, TeamMember

@@ -11,7 +11,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from amity.conversations.actions import add_message, get_conversation, update_conversation
+from amity.conversations.actions import add_message
+from amity.conversations.changes import get_conversation, update_conversation
 from amity.conversations.models import Conversation
 from amity.core.actions import ActionContext, Conflict, Invalid, NotFound
 from amity.ids import new_id

@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from amity.accounts.queries import assignable_user
-from amity.conversations.actions import update_conversation
+from amity.conversations.changes import update_conversation
 from amity.conversations.models import Conversation
 from amity.core.actions import SYSTEM, ActionContext, ActionError, App, perform
 from amity.service import assignment, cache

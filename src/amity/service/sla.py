@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from amity.conversations.actions import set_service_levels
+from amity.conversations.changes import set_service_levels
 from amity.conversations.models import Conversation
 from amity.core.actions import ActionContext, App
 from amity.db import utcnow

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from amity.accounts.roles import Perm
 from amity.conversations import actions
+from amity.conversations import changes as conversation_changes
 from amity.conversations import queries as conversations
 from amity.conversations.files import StoredFile
 from amity.core.actions import ActionError, Actor, perform
@@ -271,7 +272,13 @@ def update_submit(
                     page, conversation_id, status=422, errors={"update-team_id": "No such team."}
                 )
     try:
-        perform(page.app, page.actor, actions.update_conversation, conversation_id[:MAX_ID], **changes)
+        perform(
+            page.app,
+            page.actor,
+            conversation_changes.update_conversation,
+            conversation_id[:MAX_ID],
+            **changes,
+        )
     except ActionError as exc:
         if exc.field == "conversation_id" and exc.status == 404:
             return _not_found(page, conversation_id)
