@@ -13,13 +13,12 @@ audited, lands on the customer's timeline and, when it was taken from a conversa
 | shipping upgrade without a benefit | ``shipping`` | what the upgrade would cost |
 
 Applying a coupon the customer holds and a new order the customer pays for need no authority beyond
-the permission to act (``commerce:act``).
+the permission to act (``commerce:act``). Orders and coupons are here; what gives money back
+(goodwill, refunds, shipping upgrades) is in :mod:`amity.commerce.agent_money`, on the same helpers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -27,24 +26,19 @@ from sqlalchemy import select
 from amity.commerce import fulfilment, stock
 from amity.commerce.coupons import apply_coupon
 from amity.commerce.loyalty import FREE_SHIPPING, benefits_of
-from amity.commerce.models import Coupon, Credit, Order, OrderLine, Shipment
+from amity.commerce.models import Order, OrderLine
 from amity.commerce.orders import Draft, place_one
 from amity.commerce.schemas import (
     ApplyCouponAct,
     CreateOrderAct,
-    GoodwillAct,
     LineIn,
     OrderIn,
-    RefundAct,
-    UpgradeShippingAct,
 )
-from amity.commerce.timeline import Fact, record
 from amity.conversations import actions as conversations
 from amity.conversations import changes as conversation_changes
 from amity.core.actions import ActionContext, App, Conflict, Invalid, NotFound
 from amity.customers.queries import profile_ids, resolve_customer
 from amity.db import utcnow
-from amity.ids import new_id
 from amity.service.approvals import limit_of, request_approval, tier_of
 from amity.service.notices import money
 
@@ -53,12 +47,12 @@ UPGRADE_COST = {"expedited": 900, "next_day": 1500}
 LEVELS = ("standard", "expedited", "next_day")
 
 
-def _note(ctx: ActionContext, conversation_id: str | None, text: str) -> None:
+def note(ctx: ActionContext, conversation_id: str | None, text: str) -> None:
     if conversation_id:
         conversations.add_message(ctx, conversation_id, text=text, note=True)
 
 
-def _check_conversation(ctx: ActionContext, conversation_id: str | None, customer_id: str) -> None:
+def check_conversation(ctx: ActionContext, conversation_id: str | None, customer_id: str) -> None:
     if not conversation_id:
         return
     conv = conversation_changes.get_conversation(ctx, conversation_id)
@@ -71,7 +65,7 @@ def within(ctx: ActionContext, kind: str, amount_minor: int, currency: str) -> t
     return limit is not None and amount_minor <= limit, limit
 
 
-def _ask(
+def ask_approval(
     ctx: ActionContext,
     action: str,
     kind: str,
@@ -116,7 +110,7 @@ def _ask(
     }
 
 
-def _done(action: str, **result: Any) -> dict[str, Any]:
+def done(action: str, **result: Any) -> dict[str, Any]:
     return {"status": "done", "action": action, **result}
 
 
@@ -137,7 +131,7 @@ def create_order(
 ) -> dict[str, Any]:
     s = ctx.session
     customer_id = resolve_customer(s, body.customer_id)
-    _check_conversation(ctx, body.conversation_id, customer_id)
+    check_conversation(ctx, body.conversation_id, customer_id)
     if body.kind != "new" and not body.replaces_order_id:
         raise Invalid(f"a {body.kind} order names the order it replaces", field="replaces_order_id")
     if body.replaces_order_id:
@@ -159,7 +153,7 @@ def create_order(
     if free and approved is None:
         ok, limit = within(ctx, "replacement", value, body.currency)
         if not ok:
-            return _ask(
+            return ask_approval(
                 ctx,
                 "create_order",
                 "replacement",
@@ -207,7 +201,7 @@ def create_order(
     if body.coupon_code:
         coupon = apply_coupon(ctx, app, order, body.coupon_code, field="coupon_code")
     summary = ", ".join(f"{ln.quantity} x {ln.sku}" for ln in lines)
-    _note(
+    note(
         ctx,
         body.conversation_id,
         f"{body.kind.capitalize()} order {order.id} created: {summary}; "
@@ -216,217 +210,24 @@ def create_order(
         + (f" (Approved: {approved}.)" if approved else ""),
     )
     ctx.audit("commerce.create_order", "order", order.id, kind=body.kind, approval_id=approved)
-    return _done("create_order", order_id=order.id, total_minor=order.total_minor, currency=order.currency)
+    return done("create_order", order_id=order.id, total_minor=order.total_minor, currency=order.currency)
 
 
 # ---- coupons -------------------------------------------------------------------------------------
 def apply_coupon_act(ctx: ActionContext, app: App, body: ApplyCouponAct) -> dict[str, Any]:
     order = fulfilment.get_order(ctx, body.order_id)
-    _check_conversation(ctx, body.conversation_id, order.customer_id)
+    check_conversation(ctx, body.conversation_id, order.customer_id)
     coupon = apply_coupon(ctx, app, order, body.code, field="code")
-    _note(
+    note(
         ctx,
         body.conversation_id,
         f"Coupon {coupon.code} applied to order {order.id}: "
         f"{money(order.discount_minor, order.currency)} off, total now {money(order.total_minor, order.currency)}.",
     )
-    return _done(
+    return done(
         "apply_coupon",
         order_id=order.id,
         coupon_id=coupon.id,
         discount_minor=order.discount_minor,
         total_minor=order.total_minor,
     )
-
-
-def goodwill(
-    ctx: ActionContext, app: App, body: GoodwillAct, *, approved: str | None = None
-) -> dict[str, Any]:
-    s = ctx.session
-    customer_id = resolve_customer(s, body.customer_id)
-    _check_conversation(ctx, body.conversation_id, customer_id)
-    kind = "goodwill" if body.form == "coupon" else "credit"
-    if approved is None:
-        ok, limit = within(ctx, kind, body.amount_minor, body.currency)
-        if not ok:
-            return _ask(
-                ctx,
-                "goodwill",
-                kind,
-                body.amount_minor,
-                body.currency,
-                body.reason,
-                body.conversation_id,
-                {"body": body.model_dump(mode="json")},
-                limit,
-            )
-    now = utcnow()
-    what = money(body.amount_minor, body.currency)
-    if body.form == "coupon":
-        code = f"GW-{secrets.token_hex(4).upper()}"
-        row = Coupon(
-            id=new_id("cpn"),
-            code=code,
-            customer_id=customer_id,
-            amount_minor=body.amount_minor,
-            currency=body.currency,
-            expires_at=now + dt.timedelta(days=body.expires_in_days),
-            goodwill=True,
-            created_at=now,
-        )
-        s.add(row)
-        ctx.audit(
-            "coupon.issued", "coupon", row.id, customer_id=customer_id, goodwill=True, approval_id=approved
-        )
-        record(
-            ctx,
-            app,
-            Fact(
-                "coupon.issued",
-                {"customer_id": customer_id},
-                {
-                    "code": code,
-                    "amount_minor": body.amount_minor,
-                    "currency": body.currency,
-                    "goodwill": True,
-                    "reason": body.reason,
-                    "expires_at": (now + dt.timedelta(days=body.expires_in_days)).isoformat(),
-                },
-            ),
-        )
-        _note(
-            ctx,
-            body.conversation_id,
-            f"Goodwill coupon {code} for {what} issued (expires in {body.expires_in_days} days): {body.reason}",
-        )
-        return _done("goodwill", coupon_id=row.id, code=code)
-    credit = Credit(
-        id=new_id("crd"),
-        customer_id=customer_id,
-        amount_minor=body.amount_minor,
-        currency=body.currency,
-        reason=body.reason,
-        approval_id=approved,
-        actor=ctx.actor.label,
-        created_at=now,
-    )
-    s.add(credit)
-    ctx.audit("credit.issued", "credit", credit.id, customer_id=customer_id, amount_minor=body.amount_minor)
-    record(
-        ctx,
-        app,
-        Fact(
-            "credit.issued",
-            {"customer_id": customer_id},
-            {
-                "credit_id": credit.id,
-                "amount_minor": body.amount_minor,
-                "currency": body.currency,
-                "reason": body.reason,
-            },
-        ),
-    )
-    _note(ctx, body.conversation_id, f"Store credit of {what} issued: {body.reason}")
-    return _done("goodwill", credit_id=credit.id)
-
-
-# ---- refunds -------------------------------------------------------------------------------------
-def refund_act(
-    ctx: ActionContext, app: App, body: RefundAct, *, approved: str | None = None
-) -> dict[str, Any]:
-    order = fulfilment.get_order(ctx, body.order_id)
-    _check_conversation(ctx, body.conversation_id, order.customer_id)
-    if body.currency != order.currency:
-        raise Invalid(f"{body.currency} differs from the order's {order.currency}", field="currency")
-    paid, refunded = fulfilment.paid_of(ctx, order.id)
-    if body.amount_minor > paid - refunded:  # refused before anyone is asked to approve the impossible
-        raise Invalid(
-            f"{money(body.amount_minor, body.currency)} is more than the {money(paid - refunded, body.currency)} "
-            f"left to refund ({money(paid, body.currency)} paid)",
-            field="amount_minor",
-        )
-    if approved is None:
-        ok, limit = within(ctx, "refund", body.amount_minor, body.currency)
-        if not ok:
-            return _ask(
-                ctx,
-                "refund",
-                "refund",
-                body.amount_minor,
-                body.currency,
-                body.reason,
-                body.conversation_id,
-                {"body": body.model_dump(mode="json"), "order_id": order.id},
-                limit,
-            )
-    row = fulfilment.refund(
-        ctx, app, order.id, body.amount_minor, body.currency, body.reason, approval_id=approved
-    )
-    _note(
-        ctx,
-        body.conversation_id,
-        f"Refund of {money(body.amount_minor, body.currency)} issued on order {order.id}: {body.reason}",
-    )
-    return _done("refund", refund_id=row.id, order_id=order.id, amount_minor=body.amount_minor)
-
-
-# ---- shipping ------------------------------------------------------------------------------------
-def upgrade_shipping(
-    ctx: ActionContext, app: App, body: UpgradeShippingAct, *, approved: str | None = None
-) -> dict[str, Any]:
-    s = ctx.session
-    order = fulfilment.get_order(ctx, body.order_id)
-    _check_conversation(ctx, body.conversation_id, order.customer_id)
-    if LEVELS.index(order.service_level) >= LEVELS.index(body.service_level):
-        raise Conflict(f"the order already ships {order.service_level}", field="service_level")
-    if order.status in ("shipped", "delivered", "cancelled", "returned"):
-        raise Conflict(f"the order is already {order.status}", field="order_id")
-    benefit = FREE_SHIPPING[body.service_level]
-    granted = benefits_of(s, order.customer_id).get(benefit)
-    cost = body.cost_minor if body.cost_minor is not None else UPGRADE_COST[body.service_level]
-    if granted:
-        why = f"{benefit} from {granted}"
-    elif approved:
-        why = f"approved ({approved})"
-    else:
-        ok, limit = within(ctx, "shipping", cost, order.currency)
-        if not ok:
-            return _ask(
-                ctx,
-                "upgrade_shipping",
-                "shipping",
-                cost,
-                order.currency,
-                body.reason or f"{body.service_level} shipping",
-                body.conversation_id,
-                {"body": body.model_dump(mode="json"), "order_id": order.id},
-                limit,
-            )
-        why = "within the agent's own authority"
-    before, order.service_level, order.updated_at = order.service_level, body.service_level, utcnow()
-    for shp in s.scalars(select(Shipment).where(Shipment.order_id == order.id, Shipment.status == "pending")):
-        shp.service_level = body.service_level
-    ctx.audit(
-        "shipping.upgraded",
-        "order",
-        order.id,
-        before=before,
-        after=body.service_level,
-        why=why,
-        approval_id=approved,
-    )
-    record(
-        ctx,
-        app,
-        Fact(
-            "shipping.upgraded",
-            {"customer_id": order.customer_id},
-            {"order_id": order.id, "from": before, "to": body.service_level, "free_by": why},
-        ),
-    )
-    _note(
-        ctx,
-        body.conversation_id,
-        f"Shipping of order {order.id} upgraded to {body.service_level.replace('_', ' ')} at no charge: {why}.",
-    )
-    return _done("upgrade_shipping", order_id=order.id, service_level=body.service_level, why=why)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from amity.accounts.roles import Perm
-from amity.commerce import agent
+from amity.commerce import agent, agent_money
 from amity.commerce.schemas import ApplyCouponAct, CreateOrderAct, GoodwillAct, RefundAct, UpgradeShippingAct
 from amity.core.actions import ActionContext, Actor, App, perform
 from amity.web.auth import get_app, require
@@ -52,14 +52,14 @@ def post_apply_coupon(body: ApplyCouponAct, app: AppDep, actor: Actor_) -> Json:
     "/goodwill", status_code=201, summary="Issue a goodwill coupon or store credit (within your limit)"
 )
 def post_goodwill(body: GoodwillAct, app: AppDep, actor: Actor_) -> Json:
-    return _answer(run(app, actor, agent.goodwill, body))
+    return _answer(run(app, actor, agent_money.goodwill, body))
 
 
 @router.post(
     "/refund", status_code=201, summary="Refund on an order (within your limit, never more than paid)"
 )
 def post_refund(body: RefundAct, app: AppDep, actor: Actor_) -> Json:
-    return _answer(run(app, actor, agent.refund_act, body))
+    return _answer(run(app, actor, agent_money.refund_act, body))
 
 
 @router.post(
@@ -68,4 +68,4 @@ def post_refund(body: RefundAct, app: AppDep, actor: Actor_) -> Json:
     summary="Upgrade shipping: free with a loyalty benefit, else by authority",
 )
 def post_upgrade(body: UpgradeShippingAct, app: AppDep, actor: Actor_) -> Json:
-    return _answer(run(app, actor, agent.upgrade_shipping, body))
+    return _answer(run(app, actor, agent_money.upgrade_shipping, body))

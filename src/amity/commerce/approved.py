@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from amity.commerce import agent
+from amity.commerce import agent, agent_money
 from amity.commerce.schemas import CreateOrderAct, GoodwillAct, RefundAct, UpgradeShippingAct
 from amity.core.actions import ActionContext, ActionError, App
 from amity.service.approvals import ApprovalRequest, register_executor
@@ -30,11 +30,13 @@ def _run(
     if action == "create_order":
         return agent.create_order(ctx, app, CreateOrderAct.model_validate(body), approved=approval_id)
     if action == "goodwill":
-        return agent.goodwill(ctx, app, GoodwillAct.model_validate(body), approved=approval_id)
+        return agent_money.goodwill(ctx, app, GoodwillAct.model_validate(body), approved=approval_id)
     if action == "upgrade_shipping":
-        return agent.upgrade_shipping(ctx, app, UpgradeShippingAct.model_validate(body), approved=approval_id)
+        return agent_money.upgrade_shipping(
+            ctx, app, UpgradeShippingAct.model_validate(body), approved=approval_id
+        )
     if action == "refund":
-        return agent.refund_act(ctx, app, RefundAct.model_validate(body), approved=approval_id)
+        return agent_money.refund_act(ctx, app, RefundAct.model_validate(body), approved=approval_id)
     raise ActionError(422, "invalid", f"unknown commerce action {action!r}", field="payload")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from amity.accounts.roles import Perm, allowed
-from amity.commerce import agent, queries
+from amity.commerce import agent, agent_money, queries
 from amity.commerce.api_actions import run
 from amity.commerce.schemas import ApplyCouponAct, CreateOrderAct, GoodwillAct, RefundAct, UpgradeShippingAct
 from amity.core.actions import ActionError, Actor
@@ -130,7 +130,7 @@ def upgrade_submit(
         request,
         conversation_id,
         csrf,
-        agent.upgrade_shipping,
+        agent_money.upgrade_shipping,
         lambda: UpgradeShippingAct(
             order_id=order_id, service_level=service_level, conversation_id=conversation_id
         ),
@@ -168,7 +168,7 @@ def refund_submit(
             conversation_id=conversation_id,
         )
 
-    return _act(request, conversation_id, csrf, agent.refund_act, build)
+    return _act(request, conversation_id, csrf, agent_money.refund_act, build)
 
 
 @router.post("/conversations/{conversation_id}/commerce/goodwill")
@@ -195,7 +195,7 @@ def goodwill_submit(
             conversation_id=conversation_id,
         )
 
-    return _act(request, conversation_id, csrf, agent.goodwill, build)
+    return _act(request, conversation_id, csrf, agent_money.goodwill, build)
 
 
 @router.post("/conversations/{conversation_id}/commerce/order")
