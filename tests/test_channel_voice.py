@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from amity.channels.signing import sign
-from amity.channels.voice import duration_text
+from amity.channels.voice_calls import duration_text
 from amity.conversations.models import Message
 from amity.core.actions import Actor, App
 from amity.customers.models import Customer, Event

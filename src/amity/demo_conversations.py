@@ -35,6 +35,7 @@ from amity.channels import voice as voice_channel
 from amity.channels.actions import create_channel
 from amity.channels.base import Address, Inbound, Sent
 from amity.channels.models import Channel
+from amity.channels.voice_calls import CallEventIn
 from amity.conversations import actions as conv_actions
 from amity.conversations import changes as conv_changes
 from amity.conversations import delivery
@@ -342,7 +343,7 @@ def _call(app: App, desk: Desk, seed: int, n: int, p: Person, transcript: str, s
     call_id = f"demo{seed}-call-{n:02d}"
     channel = desk.channels["voice"]
     started = utcnow() - dt.timedelta(minutes=15 + 40 * n)
-    ev = voice_channel.CallEventIn.model_validate(
+    ev = CallEventIn.model_validate(
         {
             "event": "ended",
             "call_id": call_id,
