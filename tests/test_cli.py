@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from amity.accounts.actions import hash_secret
 from amity.accounts.models import ApiToken, User
 from amity.core.actions import App
 from amity.db import Database
@@ -42,7 +43,10 @@ def test_token_create_prints_the_token_once_and_stores_only_its_hash(app: App, t
     assert token.startswith("amity_tok_")
     with app.db.read() as s:
         row = s.scalars(select(ApiToken)).one()
-        assert row.role == "integration" and token.split("_")[-1] not in row.secret_hash
+        # amity_<tok_id>_<secret>: the id is 30 characters and the secret (which may hold "_") follows.
+        token_id, secret = token[len("amity_") :][:30], token[len("amity_") :][31:]
+        assert row.role == "integration" and row.id == token_id
+        assert secret and secret not in row.secret_hash and row.secret_hash == hash_secret(secret)
 
 
 def test_user_create_reads_the_password_from_the_environment_and_hashes_it_with_argon2(
